@@ -1,0 +1,55 @@
+# Aura Control Center — everyday commands. `make run` and `make test` work on a fresh machine.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+HOST ?= 127.0.0.1
+PORT ?= 8000
+PYTEST_ARGS ?=
+
+.PHONY: install run test test-fast screenshots lint format worker browser clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## run: set up, migrate (presets and the model catalog load with the migrations), ensure an admin, serve
+run: install
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py ensure_admin
+	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+## test: install what the tests need (Python packages, Debian's chromium) and run the whole suite
+test: install browser
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## test-fast: everything but the browser tests
+test-fast: install
+	$(BIN)/python -m pytest -m "not e2e" $(PYTEST_ARGS)
+
+## screenshots: run the browser scenarios, which save full-page screenshots in tests/e2e/screenshots/
+screenshots: install browser
+	$(BIN)/python -m pytest -m e2e $(PYTEST_ARGS)
+
+## browser: Debian's chromium for the browser tests (never a downloaded browser build)
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "Installing Debian's chromium for the browser tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+## worker: a Celery worker (needs CELERY_BROKER_URL)
+worker: install
+	$(BIN)/celery -A aura_site worker -l INFO
+
+lint: install
+	$(BIN)/ruff check .
+
+format: install
+	$(BIN)/ruff format .
+
+clean:
+	rm -rf $(VENV) staticfiles

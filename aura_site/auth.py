@@ -1,0 +1,115 @@
+"""Authentication for the API (session with CSRF, or bearer token) and the permission rules.
+
+Permissions are checked in the authentication step, before the request body is read, so a caller
+without the permission gets 403 whatever it sent. Routes declare what they need:
+
+    @router.post("/things", auth=write_access(Thing, "add"))
+    @router.get("/things", auth=read_access(Thing))
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Model
+from django.http import HttpRequest
+from ninja.security import HttpBearer, SessionAuth
+
+from .errors import PermissionDenied
+from .models import ApiToken
+
+WRITE_ACTIONS = {"add", "change", "delete"}
+
+
+def permission_name(model: type[Model], action: str) -> str:
+    meta = model._meta
+    return f"{meta.app_label}.{action}_{meta.model_name}"
+
+
+def can(user, model: type[Model], action: str) -> bool:
+    """May this user `view`, `add`, `change` or `delete` rows of the model? Reads: view_ perm or staff."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if action == "view" and user.is_staff:
+        return True
+    return user.has_perm(permission_name(model, action))
+
+
+def require(user, model: type[Model], action: str) -> None:
+    """Raise PermissionDenied unless `can(user, model, action)`."""
+    if not can(user, model, action):
+        verb = "view" if action == "view" else action
+        raise PermissionDenied(f"You need permission to {verb} {model._meta.verbose_name_plural}.")
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """What a route needs beyond being signed in: an action on a model (none: just signed in)."""
+
+    model: type[Model] | None = None
+    action: str = "view"
+
+    @property
+    def writes(self) -> bool:
+        return self.action in WRITE_ACTIONS
+
+    def check(self, user) -> None:
+        if self.model is not None:
+            require(user, self.model, self.action)
+
+
+class BearerTokenAuth(HttpBearer):
+    def __init__(self, requirement: Requirement) -> None:
+        self.requirement = requirement
+        super().__init__()
+
+    def authenticate(self, request: HttpRequest, token: str):
+        user = ApiToken.authenticate(token)
+        if user is None:
+            return None
+        request.user = user
+        self.requirement.check(user)
+        return user
+
+
+class SessionAuthWithCsrf(SessionAuth):
+    """Django session; ninja checks the CSRF token of unsafe methods before this runs."""
+
+    def __init__(self, requirement: Requirement) -> None:
+        self.requirement = requirement
+        super().__init__(csrf=True)
+
+    def authenticate(self, request: HttpRequest, key):
+        user = super().authenticate(request, key)
+        if user:
+            self.requirement.check(user)
+        return user
+
+
+def _auth(requirement: Requirement) -> list:
+    return [BearerTokenAuth(requirement), SessionAuthWithCsrf(requirement)]
+
+
+def signed_in() -> list:
+    """Any authenticated, active user."""
+    return _auth(Requirement())
+
+
+def read_access(model: type[Model]) -> list:
+    """Authenticated, with the model's view_ permission or staff status."""
+    return _auth(Requirement(model, "view"))
+
+
+def write_access(model: type[Model], action: str) -> list:
+    """Authenticated, with the model's add_/change_/delete_ permission."""
+    if action not in WRITE_ACTIONS:
+        raise ValueError(f"unknown write action {action!r}")
+    return _auth(Requirement(model, action))
+
+
+def requirement_of(auth_callbacks: list) -> Requirement | None:
+    """The Requirement behind a route's auth list (used by the tests that walk every route)."""
+    for callback in auth_callbacks:
+        if isinstance(callback, BearerTokenAuth | SessionAuthWithCsrf):
+            return callback.requirement
+    return None

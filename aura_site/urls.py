@@ -1,0 +1,20 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+from . import views
+from .api import api
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("admin/", admin.site.urls),
+    path("api/swagger", RedirectView.as_view(url="/api/docs", permanent=False)),
+    path("api/swagger/", RedirectView.as_view(url="/api/docs", permanent=False)),
+    path("api/", api.urls),
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("preferences/", include("preferences.urls")),
+    path("models/", include("models_selection.urls")),
+    path("costs/", include("costs.urls")),
+]

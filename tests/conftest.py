@@ -1,0 +1,167 @@
+"""Fixtures shared by every test: users with different rights, API clients, a real Celery worker."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.db import connection
+from django.test import Client
+
+from aura_site.celery import app as celery_app
+from aura_site.models import ApiToken
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class ApiClient:
+    """A Django test client that speaks JSON to /api, optionally with a bearer token."""
+
+    def __init__(self, token: str | None = None, **headers: str) -> None:
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        self.client = Client(headers=headers)
+
+    def _send(self, method: str, path: str, data: Any = None, **extra: Any):
+        if method in {"get", "head", "options"}:
+            return getattr(self.client, method)(path, **extra)
+        if data is not None and not isinstance(data, str | bytes):
+            data = json.dumps(data)
+        kwargs: dict[str, Any] = {"content_type": "application/json", **extra}
+        if data is not None:
+            kwargs["data"] = data
+        return getattr(self.client, method)(path, **kwargs)
+
+    def get(self, path: str, params: dict | None = None, **extra: Any):
+        return self.client.get(path, params or {}, **extra)
+
+    def post(self, path: str, data: Any = None, **extra: Any):
+        return self._send("post", path, data, **extra)
+
+    def put(self, path: str, data: Any = None, **extra: Any):
+        return self._send("put", path, data, **extra)
+
+    def patch(self, path: str, data: Any = None, **extra: Any):
+        return self._send("patch", path, data, **extra)
+
+    def delete(self, path: str, data: Any = None, **extra: Any):
+        return self._send("delete", path, data, **extra)
+
+
+def _token_for(user) -> str:
+    return ApiToken.issue(user=user, name="test")[1]
+
+
+@pytest.fixture
+def owner(django_user_model):
+    """A superuser: may do everything."""
+    return django_user_model.objects.create_superuser("owner", "owner@example.com", "owner-pass-123")
+
+
+@pytest.fixture
+def viewer(django_user_model):
+    """A signed-in user holding every view_ permission and nothing else."""
+    user = django_user_model.objects.create_user("viewer", "viewer@example.com", "viewer-pass-123")
+    user.user_permissions.set(Permission.objects.filter(codename__startswith="view_"))
+    return user
+
+
+@pytest.fixture
+def outsider(django_user_model):
+    """A signed-in user with no permission at all."""
+    return django_user_model.objects.create_user("outsider", "outsider@example.com", "outsider-pass-123")
+
+
+@pytest.fixture
+def owner_api(owner) -> ApiClient:
+    return ApiClient(_token_for(owner))
+
+
+@pytest.fixture
+def viewer_api(viewer) -> ApiClient:
+    return ApiClient(_token_for(viewer))
+
+
+@pytest.fixture
+def outsider_api(outsider) -> ApiClient:
+    return ApiClient(_token_for(outsider))
+
+
+@pytest.fixture
+def anon_api() -> ApiClient:
+    return ApiClient()
+
+
+@pytest.fixture
+def api_client_for():
+    """Build an ApiClient for any user: `api_client_for(user)`."""
+    return lambda user: ApiClient(_token_for(user))
+
+
+@pytest.fixture(autouse=True)
+def _eager_tasks_unless_worker(request) -> Iterator[None]:
+    """Tasks run in-process, except in tests that start a real worker (`celery_worker_process`)."""
+    previous = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = "celery_worker_process" not in request.fixturenames or not (
+        os.environ.get("CELERY_BROKER_URL")
+    )
+    yield
+    celery_app.conf.task_always_eager = previous
+
+
+def _database_url_for_worker() -> str:
+    settings = connection.settings_dict
+    if connection.vendor != "postgresql":
+        raise RuntimeError("a separate worker process needs a server database")
+    user = settings.get("USER") or ""
+    password = f":{settings['PASSWORD']}" if settings.get("PASSWORD") else ""
+    auth = f"{user}{password}@" if user else ""
+    host = settings.get("HOST") or "127.0.0.1"
+    port = settings.get("PORT") or 5432
+    return f"postgres://{auth}{host}:{port}/{settings['NAME']}"
+
+
+@pytest.fixture
+def celery_worker_process(transactional_db) -> Iterator[subprocess.Popen | None]:
+    """A real `celery worker` process on the configured broker, using the test database.
+
+    With no broker configured (the SQLite run) there is no worker: tasks run eagerly in-process,
+    through the same code. Tests using this fixture must commit their data (transactional_db).
+    """
+    broker = os.environ.get("CELERY_BROKER_URL")
+    if not broker or connection.vendor != "postgresql":
+        yield None
+        return
+    env = {**os.environ, "DATABASE_URL": _database_url_for_worker()}
+    log = open(ROOT / "var" / "test-celery-worker.log", "w")  # noqa: SIM115
+    celery_app.control.purge()
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "aura_site", "worker", "--pool=solo", "--concurrency=1",
+         "--without-heartbeat", "--without-gossip", "--without-mingle", "-l", "INFO"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if worker.poll() is not None:
+                raise RuntimeError(f"celery worker exited: see {log.name}")
+            if celery_app.control.ping(timeout=0.5):
+                break
+        else:
+            raise RuntimeError("celery worker did not answer pings within 60 s")
+        yield worker
+    finally:
+        worker.terminate()
+        try:
+            worker.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+        log.close()
