@@ -16,7 +16,9 @@ class CamelSchema(Schema):
 class CamelInSchema(CamelSchema):
     """Input schema: the same, and a field the API does not know is a 422."""
 
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, extra="forbid", allow_inf_nan=False
+    )
 
 
 class FieldErrorOut(Schema):

@@ -1,0 +1,125 @@
+"""The registry of preference kinds: one entry per kind drives its API, export, import and admin."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any, Literal
+
+from django.db import models
+from pydantic import Field, create_model
+from pydantic.alias_generators import to_camel
+
+from aura_site.schemas import CamelInSchema, CamelSchema
+
+from .models import (
+    AIBehaviorSettings,
+    ContentFilteringPolicy,
+    CustomAudienceProfile,
+    CustomPromptTemplate,
+    CustomQualityThresholds,
+    CustomVisualStyle,
+    Preference,
+)
+
+# Fields the server sets; they are shown but never taken from a request.
+SERVER_FIELDS = ("id", "created_at", "updated_at", "is_preset", "success_count", "failure_count")
+
+
+def _python_type(field: models.Field) -> Any:
+    if field.choices:
+        return Literal[tuple(value for value, _ in field.choices)]
+    if isinstance(field, models.BooleanField):
+        return bool
+    if isinstance(field, models.IntegerField):
+        return int
+    if isinstance(field, models.FloatField):
+        return float
+    if isinstance(field, models.JSONField):
+        return list[str]
+    if isinstance(field, models.UUIDField):
+        return str
+    if isinstance(field, models.DateTimeField):
+        return Any
+    return str
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One kind of preference as the API, export, import and pages see it."""
+
+    slug: str  # URL segment: "audience-profiles"
+    key: str  # export key: "audienceProfiles"
+    model: type[Preference]
+    title: str
+
+    @property
+    def label(self) -> str:
+        return str(self.model._meta.verbose_name)
+
+    @cached_property
+    def fields(self) -> list[models.Field]:
+        return [f for f in self.model._meta.concrete_fields]
+
+    @cached_property
+    def input_fields(self) -> list[models.Field]:
+        return [f for f in self.fields if f.name not in SERVER_FIELDS]
+
+    def has(self, name: str) -> bool:
+        return any(f.name == name for f in self.fields)
+
+    @cached_property
+    def create_schema(self) -> type[CamelInSchema]:
+        definitions: dict[str, Any] = {}
+        for f in self.input_fields:
+            if f.name == "name":
+                definitions[f.name] = (str, Field(..., max_length=200))
+            elif f.has_default():
+                default = f.get_default()
+                definitions[f.name] = (_python_type(f), Field(default=default))
+            else:
+                definitions[f.name] = (_python_type(f), ...)
+        return create_model(
+            f"{self.model.__name__}In",
+            __base__=CamelInSchema,
+            **definitions,
+        )
+
+    @cached_property
+    def update_schema(self) -> type[CamelInSchema]:
+        definitions = {f.name: (_python_type(f) | None, None) for f in self.input_fields}
+        return create_model(f"{self.model.__name__}Patch", __base__=CamelInSchema, **definitions)
+
+    @cached_property
+    def out_schema(self) -> type[CamelSchema]:
+        import datetime
+        import uuid
+
+        definitions: dict[str, Any] = {}
+        for f in self.fields:
+            if f.name == "id":
+                definitions[f.name] = (uuid.UUID, ...)
+            elif isinstance(f, models.DateTimeField):
+                definitions[f.name] = (datetime.datetime, ...)
+            else:
+                definitions[f.name] = (_python_type(f), ...)
+        return create_model(f"{self.model.__name__}Out", __base__=CamelSchema, **definitions)
+
+    def to_wire(self, obj: Preference) -> dict[str, Any]:
+        """Every field of one item, camelCase, JSON-ready (the API's and the export's format)."""
+        return self.out_schema.model_validate(obj, from_attributes=True).model_dump(mode="json", by_alias=True)
+
+    def camel(self, field_name: str) -> str:
+        return to_camel(field_name)
+
+
+KINDS: list[Kind] = [
+    Kind("audience-profiles", "audienceProfiles", CustomAudienceProfile, "Audience profiles"),
+    Kind("filtering-policies", "filteringPolicies", ContentFilteringPolicy, "Filtering policies"),
+    Kind("ai-behavior", "aiBehaviorSettings", AIBehaviorSettings, "AI behavior"),
+    Kind("prompt-templates", "promptTemplates", CustomPromptTemplate, "Prompt templates"),
+    Kind("quality-thresholds", "qualityThresholds", CustomQualityThresholds, "Quality thresholds"),
+    Kind("visual-styles", "visualStyles", CustomVisualStyle, "Visual styles"),
+]
+KINDS_BY_SLUG = {k.slug: k for k in KINDS}
+KINDS_BY_KEY = {k.key: k for k in KINDS}

@@ -1,0 +1,410 @@
+"""Writes and rules for preferences: create, update, delete, select, clone, check, render, import."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from better_profanity import profanity
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import CharField, F
+from django.db.models.functions import Cast
+from django.utils import timezone
+from pydantic.alias_generators import to_camel
+
+from aura_site.errors import Conflict, FieldError, NotFound, PayloadTooLarge, ValidationFailed
+
+from .kinds import KINDS, KINDS_BY_KEY, Kind
+from .models import ActiveSelection, ContentFilteringPolicy, CustomPromptTemplate, Preference, ProfanityFilter
+from .validators import TEMPLATE_VARIABLE
+
+EXPORT_VERSION = "1.0"
+MAX_IMPORT_BYTES = 10 * 1024 * 1024
+
+
+# ---- validation -----------------------------------------------------------------------------------
+
+
+def _field_errors(error: ValidationError, prefix: str = "") -> list[FieldError]:
+    errors = []
+    for name, messages in error.message_dict.items():
+        camel = "name" if name == "__all__" else to_camel(name)
+        for message in messages:
+            errors.append(FieldError(f"{prefix}{camel}", message))
+    return errors
+
+
+def validate_item(obj: Preference, *, prefix: str = "") -> None:
+    """Run the model's rules (field validators, choices, cross-field checks); 422 naming each field."""
+    try:
+        obj.full_clean(validate_unique=False, validate_constraints=False)
+    except ValidationError as error:
+        errors = _field_errors(error, prefix)
+        summary = "; ".join(f"{e.field}: {e.message}" for e in errors[:5])
+        raise ValidationFailed(f"Validation failed: {summary}", errors=errors) from None
+
+
+def _ensure_name_free(kind: Kind, name: str, exclude_id=None) -> None:
+    clash = kind.model.objects.filter(name=name)
+    if exclude_id is not None:
+        clash = clash.exclude(pk=exclude_id)
+    if clash.exists():
+        raise Conflict(
+            f"A {kind.label} named {name!r} already exists.",
+            errors=[FieldError("name", "already exists")],
+        )
+
+
+def _ensure_editable(kind: Kind, obj: Preference) -> None:
+    if getattr(obj, "is_preset", False):
+        raise Conflict(f"{obj.name!r} is a read-only preset; clone it to make an editable copy.")
+
+
+def _get(kind: Kind, item_id) -> Preference:
+    obj = kind.model.objects.filter(pk=item_id).first()
+    if obj is None:
+        raise NotFound(f"No {kind.label} with id {item_id}.")
+    return obj
+
+
+def _save(kind: Kind, obj: Preference) -> Preference:
+    try:
+        with transaction.atomic():
+            obj.save()
+    except IntegrityError:
+        raise Conflict(f"A {kind.label} named {obj.name!r} already exists.") from None
+    return obj
+
+
+# ---- create, update, delete -----------------------------------------------------------------------
+
+
+@transaction.atomic
+def preference_create(*, kind: Kind, data: dict[str, Any]) -> Preference:
+    """Create an item from snake_case data; fields left out take their defaults."""
+    obj = kind.model(**data)
+    validate_item(obj)
+    _ensure_name_free(kind, obj.name)
+    return _save(kind, obj)
+
+
+@transaction.atomic
+def preference_update(*, kind: Kind, item_id, data: dict[str, Any]) -> Preference:
+    """Apply a full or partial update; the rules run on the merged result."""
+    obj = _get(kind, item_id)
+    _ensure_editable(kind, obj)
+    for name, value in data.items():
+        setattr(obj, name, value)
+    validate_item(obj)
+    _ensure_name_free(kind, obj.name, exclude_id=obj.pk)
+    obj.updated_at = timezone.now()
+    return _save(kind, obj)
+
+
+@transaction.atomic
+def preference_delete(*, kind: Kind, item_id) -> None:
+    """Delete an item; if it was the active one, the selection is cleared."""
+    obj = _get(kind, item_id)
+    _ensure_editable(kind, obj)
+    ActiveSelection.objects.filter(kind=kind.key, object_id=obj.pk).delete()
+    obj.delete()
+
+
+@transaction.atomic
+def preference_select(*, kind: Kind, item_id) -> Preference:
+    """Make this item the active one of its kind."""
+    obj = _get(kind, item_id)
+    ActiveSelection.objects.update_or_create(
+        kind=kind.key, defaults={"object_id": obj.pk, "selected_at": timezone.now()}
+    )
+    return obj
+
+
+@transaction.atomic
+def preference_clone(*, kind: Kind, item_id, name: str | None = None) -> Preference:
+    """An editable copy of any item or preset, named `name` or "<original> (copy)"."""
+    source = _get(kind, item_id)
+    data = {f.name: getattr(source, f.name) for f in kind.input_fields}
+    data["name"] = name or _free_copy_name(kind, source.name)
+    data.pop("is_favorite", None)
+    return preference_create(kind=kind, data=data)
+
+
+def _free_copy_name(kind: Kind, original: str) -> str:
+    candidate = f"{original} (copy)"
+    number = 2
+    while kind.model.objects.filter(name=candidate).exists():
+        candidate = f"{original} (copy {number})"
+        number += 1
+    return candidate[:200]
+
+
+@transaction.atomic
+def preference_set_favorite(*, kind: Kind, item_ids: list, favorite: bool = True) -> int:
+    return kind.model.objects.filter(pk__in=item_ids).update(is_favorite=favorite, updated_at=timezone.now())
+
+
+# ---- filtering check ------------------------------------------------------------------------------
+
+
+@dataclass
+class Violation:
+    rule: str
+    term: str
+    start: int
+    end: int
+
+
+@dataclass
+class CheckResult:
+    allowed: bool
+    violations: list[Violation] = field(default_factory=list)
+    message: str = ""
+    policy_id: Any = None
+    policy_name: str = ""
+
+
+def _builtin_profanity() -> set[str]:
+    if not profanity.CENSOR_WORDSET:
+        profanity.load_censor_words()
+    return {str(word).lower() for word in profanity.CENSOR_WORDSET if " " not in str(word)}
+
+
+def _find(rule: str, terms: list[str], text: str, allowed: set[str]) -> list[Violation]:
+    found = []
+    for term in terms:
+        term = term.strip()
+        if not term or term.lower() in allowed:
+            continue
+        for match in re.finditer(rf"(?<!\w){re.escape(term)}(?!\w)", text, flags=re.IGNORECASE):
+            found.append(Violation(rule, term, match.start(), match.end()))
+    return found
+
+
+def policy_check(*, policy: ContentFilteringPolicy, text: str) -> CheckResult:
+    """Check text against a policy: banned words, topics, blocked concepts/people/brands; allow-lists win."""
+    base = {"policy_id": policy.pk, "policy_name": policy.name}
+    if not policy.filtering_enabled:
+        return CheckResult(True, message="Filtering is disabled for this policy: everything is allowed.", **base)
+    if policy.allow_override_all:
+        return CheckResult(True, message="Unrestricted mode (allowOverrideAll): all filters are bypassed.", **base)
+
+    def lowered(values: list[str]) -> set[str]:
+        return {v.strip().lower() for v in values}
+
+    allowed_words = lowered(policy.custom_allowed_words)
+    words = list(policy.custom_banned_words)
+    if policy.profanity_filter in {ProfanityFilter.MILD, ProfanityFilter.MODERATE, ProfanityFilter.STRICT}:
+        words = words + sorted(_builtin_profanity() - lowered(words))
+    checks = [
+        ("bannedWord", words, allowed_words),
+        ("bannedTopic", policy.banned_topics, lowered(policy.allowed_controversial_topics)),
+        ("blockedConcept", policy.blocked_concepts, lowered(policy.allowed_concepts)),
+        ("blockedPerson", policy.blocked_people, lowered(policy.allowed_people)),
+        ("blockedBrand", policy.blocked_brands, lowered(policy.allowed_brands)),
+    ]
+    violations: list[Violation] = []
+    for rule, terms, allowed in checks:
+        violations += _find(rule, terms, text, allowed)
+    violations.sort(key=lambda v: (v.start, v.end, v.rule))
+    if violations:
+        message = f"{len(violations)} violation(s) of policy {policy.name!r}."
+    else:
+        message = f"The text passes policy {policy.name!r}."
+    return CheckResult(not violations, violations, message, **base)
+
+
+def active_policy_check(*, text: str) -> CheckResult | None:
+    """Check text against the active filtering policy; None when no policy is active."""
+    kind = KINDS_BY_KEY["filteringPolicies"]
+    selection = ActiveSelection.objects.filter(kind=kind.key).first()
+    if selection is None:
+        return None
+    policy = ContentFilteringPolicy.objects.filter(pk=selection.object_id).first()
+    return policy_check(policy=policy, text=text) if policy else None
+
+
+# ---- prompt templates -----------------------------------------------------------------------------
+
+
+def template_render(*, template: CustomPromptTemplate, variables: dict[str, Any]) -> str:
+    """Fill the template's {{variables}}; a variable it uses but was not given is a 422."""
+    used = list(dict.fromkeys(TEMPLATE_VARIABLE.findall(template.template_text)))
+    missing = [name for name in used if name not in variables or variables[name] in (None, "")]
+    if missing:
+        raise ValidationFailed(
+            f"Missing template variable(s): {', '.join(missing)}.",
+            errors=[FieldError(f"variables.{name}", "is required by the template") for name in missing],
+        )
+    return TEMPLATE_VARIABLE.sub(lambda m: str(variables[m.group(1)]), template.template_text)
+
+
+@transaction.atomic
+def template_record_outcome(*, template_id, success: bool) -> CustomPromptTemplate:
+    """Count one A/B trial of a template (atomic increment, safe under concurrency)."""
+    kind = KINDS_BY_KEY["promptTemplates"]
+    counter = "success_count" if success else "failure_count"
+    updated = CustomPromptTemplate.objects.filter(pk=template_id).update(**{counter: F(counter) + 1})
+    if not updated:
+        raise NotFound(f"No {kind.label} with id {template_id}.")
+    return CustomPromptTemplate.objects.get(pk=template_id)
+
+
+# ---- export and import ----------------------------------------------------------------------------
+
+
+def preferences_export() -> dict[str, Any]:
+    """Every item of every kind plus the active selection, as the export document."""
+    document: dict[str, Any] = {"version": EXPORT_VERSION, "exportDate": timezone.now().isoformat()}
+    for kind in KINDS:
+        document[kind.key] = [kind.to_wire(obj) for obj in kind.model.objects.order_by("name")]
+    document["active"] = {s.kind: str(s.object_id) for s in ActiveSelection.objects.order_by("kind")}
+    return document
+
+
+@dataclass
+class ImportPlan:
+    mode: str
+    created: dict[str, int] = field(default_factory=dict)
+    updated: dict[str, int] = field(default_factory=dict)
+    removed: dict[str, int] = field(default_factory=dict)
+    items: list[dict[str, str]] = field(default_factory=list)
+
+
+def _parse_document(json_data: str) -> dict[str, Any]:
+    if len(json_data.encode()) > MAX_IMPORT_BYTES:
+        raise PayloadTooLarge(f"jsonData is larger than {MAX_IMPORT_BYTES} bytes.")
+    try:
+        document = json.loads(json_data)
+    except json.JSONDecodeError as error:
+        raise ValidationFailed.on("jsonData", f"is not valid JSON ({error.msg} at position {error.pos})") from None
+    if not isinstance(document, dict):
+        raise ValidationFailed.on("jsonData", "must hold a JSON object")
+    version = document.get("version")
+    if version != EXPORT_VERSION:
+        raise ValidationFailed.on("version", f"unsupported export version {version!r}; expected {EXPORT_VERSION!r}")
+    for key in document:
+        if key not in KINDS_BY_KEY and key not in {"version", "exportDate", "active"}:
+            raise ValidationFailed.on(key, "is not a kind of preference this version knows")
+    return document
+
+
+def _item_from_wire(kind: Kind, wire: Any, path: str) -> Preference:
+    """Build (not save) an item from its exported form, running every rule; errors name `path`."""
+    if not isinstance(wire, dict):
+        raise ValidationFailed.on(path, "must be an object")
+    by_camel = {to_camel(f.name): f for f in kind.fields}
+    unknown = sorted(set(wire) - set(by_camel))
+    if unknown:
+        raise ValidationFailed.on(f"{path}.{unknown[0]}", "is not a field of this kind")
+    try:
+        parsed = kind.create_schema.model_validate({k: v for k, v in wire.items() if k in {
+            to_camel(f.name) for f in kind.input_fields}})
+    except Exception as error:  # pydantic.ValidationError
+        first = error.errors()[0]  # type: ignore[attr-defined]
+        loc = ".".join(str(p) for p in first["loc"])
+        raise ValidationFailed.on(f"{path}.{loc}", first["msg"]) from None
+    data = parsed.model_dump()
+    obj = kind.model(**data)
+    for name in ("id", "created_at", "updated_at", "is_preset", "success_count", "failure_count"):
+        camel = to_camel(name)
+        if camel in wire and kind.has(name):
+            raw = wire[camel]
+            try:
+                setattr(obj, name, kind.model._meta.get_field(name).to_python(raw))
+            except ValidationError as error:
+                raise ValidationFailed.on(f"{path}.{camel}", "; ".join(error.messages)) from None
+    validate_item(obj, prefix=f"{path}.")
+    return obj
+
+
+@transaction.atomic
+def preferences_import(*, json_data: str, mode: str = "merge", dry_run: bool = False) -> ImportPlan:
+    """Import an export document all-or-nothing: merge (match by id, then name) or replace."""
+    if mode not in {"merge", "replace"}:
+        raise ValidationFailed.on("mode", "must be 'merge' or 'replace'")
+    document = _parse_document(json_data)
+    plan = ImportPlan(mode=mode)
+    incoming: dict[str, list[Preference]] = {}
+    for kind in KINDS:
+        entries = document.get(kind.key, [])
+        if not isinstance(entries, list):
+            raise ValidationFailed.on(kind.key, "must be a list")
+        incoming[kind.key] = [_item_from_wire(kind, w, f"{kind.key}[{i}]") for i, w in enumerate(entries)]
+        names = [obj.name for obj in incoming[kind.key]]
+        ids = [obj.pk for obj in incoming[kind.key]]
+        for index, obj in enumerate(incoming[kind.key]):
+            if names.index(obj.name) != index:
+                raise ValidationFailed.on(f"{kind.key}[{index}].name", f"duplicates {obj.name!r} in the file")
+            if ids.index(obj.pk) != index:
+                raise ValidationFailed.on(f"{kind.key}[{index}].id", "duplicates another item's id in the file")
+
+    for kind in KINDS:
+        _import_kind(kind, incoming[kind.key], mode, plan, dry_run)
+
+    active = document.get("active") or {}
+    if not isinstance(active, dict):
+        raise ValidationFailed.on("active", "must be an object")
+    for key, object_id in active.items():
+        kind = KINDS_BY_KEY.get(key)
+        known = {str(o.pk) for o in incoming.get(key, [])}
+        if kind is None or str(object_id) not in known:
+            raise ValidationFailed.on(f"active.{key}", "must name an item of the file")
+    if not dry_run:
+        if mode == "replace":
+            ActiveSelection.objects.all().delete()
+        for key, object_id in active.items():
+            ActiveSelection.objects.update_or_create(kind=key, defaults={"object_id": object_id})
+    if dry_run:
+        transaction.set_rollback(True)
+    return plan
+
+
+def _import_kind(kind: Kind, items: list[Preference], mode: str, plan: ImportPlan, dry_run: bool) -> None:
+    model = kind.model
+    existing_by_id = {obj.pk: obj for obj in model.objects.filter(pk__in=[o.pk for o in items])}
+    existing_by_name = {
+        obj.name: obj for obj in model.objects.filter(name__in=[o.name for o in items])
+    }
+    to_create, to_update = [], []
+    for obj in items:
+        match = existing_by_id.get(obj.pk) or (existing_by_name.get(obj.name) if mode == "merge" else None)
+        if match is not None:
+            obj.pk = match.pk
+            to_update.append(obj)
+            plan.items.append({"kind": kind.key, "name": obj.name, "id": str(obj.pk), "action": "update"})
+        else:
+            to_create.append(obj)
+            plan.items.append({"kind": kind.key, "name": obj.name, "id": str(obj.pk), "action": "create"})
+    kept = {o.pk for o in items}
+    removed = []
+    if mode == "replace":
+        removed = list(model.objects.exclude(pk__in=kept).values_list("pk", "name"))
+        for pk, name in removed:
+            plan.items.append({"kind": kind.key, "name": name, "id": str(pk), "action": "remove"})
+    plan.created[kind.key] = len(to_create)
+    plan.updated[kind.key] = len(to_update)
+    plan.removed[kind.key] = len(removed)
+    if dry_run:
+        return
+    if removed:
+        model.objects.filter(pk__in=[pk for pk, _ in removed]).delete()
+        ActiveSelection.objects.filter(kind=kind.key, object_id__in=[pk for pk, _ in removed]).delete()
+    # Names may move between items: clear the names being reused by other rows first.
+    update_ids = {o.pk for o in to_update}
+    clashes = model.objects.filter(name__in=[o.name for o in items]).exclude(pk__in=update_ids)
+    if clashes.exists():
+        clash = clashes.first()
+        raise Conflict(
+            f"{kind.key}: an existing {kind.label} is already named {clash.name!r} with another id.",
+            errors=[FieldError(f"{kind.key}.name", f"{clash.name!r} already exists")],
+        )
+    if to_update:
+        # Names may swap between updated rows: give them placeholder names first.
+        model.objects.filter(pk__in=update_ids).update(name=Cast("id", CharField()))
+        model.objects.bulk_update(to_update, [f.name for f in kind.fields if f.name != "id"], batch_size=500)
+    if to_create:
+        model.objects.bulk_create(to_create, batch_size=500)
