@@ -6,11 +6,10 @@ annotations here: the per-kind body types are closures' annotations and must be 
 
 import uuid
 from http import HTTPStatus
-from typing import Optional
 
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 
 from aura_site.auth import read_access, require, write_access
@@ -39,7 +38,7 @@ router = Router(tags=["Preferences"], by_alias=True)
 class ListFilters(Schema):
     q: str = ""
     tag: str = ""
-    favorite: Optional[bool] = None
+    favorite: bool | None = None
 
 
 def _register(kind: Kind) -> None:
@@ -58,7 +57,7 @@ def _register(kind: Kind) -> None:
     @router.post(base, response={201: Out, **WRITE_ERRORS}, auth=write_access(model, "add"), tags=tags,
                  operation_id=f"{name}_create", url_name=f"{name}_create", summary=f"Create a {kind.label}")
     def create_item(request: HttpRequest, payload: In):
-        return HTTPStatus.CREATED, services.preference_create(kind=kind, data=payload.model_dump())
+        return Status(HTTPStatus.CREATED, services.preference_create(kind=kind, data=payload.model_dump()))
 
     @router.get(item, response={200: Out, **READ_ERRORS}, auth=read_access(model), tags=tags,
                 operation_id=f"{name}_get", url_name=f"{name}_get", summary=f"Get one {kind.label}")
@@ -80,7 +79,7 @@ def _register(kind: Kind) -> None:
                    operation_id=f"{name}_delete", url_name=f"{name}_delete", summary=f"Delete a {kind.label}")
     def delete_item(request: HttpRequest, item_id: uuid.UUID):
         services.preference_delete(kind=kind, item_id=item_id)
-        return HTTPStatus.NO_CONTENT, None
+        return Status(HTTPStatus.NO_CONTENT, None)
 
     @router.post(f"{item}/select", response={200: Out, **WRITE_ERRORS}, auth=write_access(model, "change"),
                  tags=tags, operation_id=f"{name}_select", url_name=f"{name}_select",
@@ -91,12 +90,12 @@ def _register(kind: Kind) -> None:
     @router.post(f"{item}/clone", response={201: Out, **WRITE_ERRORS}, auth=write_access(model, "add"),
                  tags=tags, operation_id=f"{name}_clone", url_name=f"{name}_clone",
                  summary=f"Copy a {kind.label} or preset into a new editable one")
-    def clone_item(request: HttpRequest, item_id: uuid.UUID, payload: Optional[CloneIn] = None):
+    def clone_item(request: HttpRequest, item_id: uuid.UUID, payload: CloneIn | None = None):
         new_name = payload.name if payload else None
-        return HTTPStatus.CREATED, services.preference_clone(kind=kind, item_id=item_id, name=new_name)
+        return Status(HTTPStatus.CREATED, services.preference_clone(kind=kind, item_id=item_id, name=new_name))
 
 
-@router.get("/active", response={200: dict[str, Optional[ActiveItemOut]], **READ_ERRORS},
+@router.get("/active", response={200: dict[str, ActiveItemOut | None], **READ_ERRORS},
             auth=read_access(ContentFilteringPolicy), url_name="active")
 def active(request: HttpRequest):
     """The active item of every kind (null where none is selected)."""

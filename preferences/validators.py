@@ -56,7 +56,9 @@ def template_variables(value: str) -> None:
     """Only the documented {{variables}} may appear in a prompt template."""
     unknown = sorted({name for name in TEMPLATE_VARIABLE.findall(value or "")} - set(TEMPLATE_VARIABLES))
     if unknown:
-        allowed = ", ".join("{{%s}}" % v for v in TEMPLATE_VARIABLES)
-        raise ValidationError(
-            f"Unknown template variable(s): {', '.join('{{%s}}' % u for u in unknown)}. Allowed: {allowed}."
-        )
+        def braced(name: str) -> str:
+            return "{{" + name + "}}"
+
+        allowed = ", ".join(braced(v) for v in TEMPLATE_VARIABLES)
+        named = ", ".join(braced(u) for u in unknown)
+        raise ValidationError(f"Unknown template variable(s): {named}. Allowed: {allowed}.")
