@@ -1,7 +1,183 @@
-"""REST routes of the costs app."""
+"""REST routes of the costs app, under /api/cost-tracking."""
 
 from __future__ import annotations
 
-from ninja import Router
+import datetime as dt
+import uuid
+from http import HTTPStatus
+
+from django.http import FileResponse, HttpRequest
+from django.urls import reverse
+from ninja import Query, Router, Status
+
+from aura_site.auth import read_access, write_access
+from aura_site.errors import NotFound, ValidationFailed
+from aura_site.schemas import READ_ERRORS, WRITE_ERRORS, ErrorOut
+
+from . import selectors, services
+from .models import Alert, CostConfiguration, CostOperation, ExportJob, Hold, Price
+from .schemas import (
+    AlertOut,
+    ConfigurationIn,
+    ConfigurationOut,
+    EstimateIn,
+    EstimateOut,
+    ExportStartOut,
+    ExportStatusOut,
+    HoldIn,
+    HoldOut,
+    OperationBatchIn,
+    OperationIn,
+    OptimizeIn,
+    PriceIn,
+    PriceOut,
+    RecordOut,
+)
 
 router = Router(tags=["Costs"], by_alias=True)
+BUDGET_ERRORS = {**WRITE_ERRORS, 402: ErrorOut}
+
+
+@router.get("/configuration", response={200: ConfigurationOut, **READ_ERRORS}, auth=read_access(CostConfiguration))
+def get_configuration(request: HttpRequest):
+    return services.configuration_get()
+
+
+@router.put("/configuration", response={200: ConfigurationOut, **WRITE_ERRORS},
+            auth=write_access(CostConfiguration, "change"))
+def put_configuration(request: HttpRequest, payload: ConfigurationIn):
+    """Update the budget configuration (full or partial)."""
+    return services.configuration_update(data=payload.model_dump(exclude_unset=True))
+
+
+@router.get("/pricing", response={200: list[PriceOut], **READ_ERRORS}, auth=read_access(Price))
+def get_pricing(request: HttpRequest):
+    """Every provider and model price, with where it came from and when it was set."""
+    return list(Price.objects.all())
+
+
+def _set_price(request: HttpRequest, provider_name: str, model_id: str, payload: PriceIn) -> Price:
+    body = payload.model_dump(exclude_unset=True)
+    if body.get("provider_name") not in (None, provider_name):
+        raise ValidationFailed.on("providerName", "must match the provider in the path")
+    if body.get("model_id") not in (None, model_id):
+        raise ValidationFailed.on("modelId", "must match the model in the path")
+    data = {k: v for k, v in body.items() if k not in {"provider_name", "model_id"}}
+    data.setdefault("provider_type", payload.provider_type)
+    return services.price_set(provider_name=provider_name, model_id=model_id, data=data, user=request.user)
+
+
+@router.put("/pricing/{provider_name}", response={200: PriceOut, **WRITE_ERRORS}, auth=write_access(Price, "change"))
+def put_provider_price(request: HttpRequest, provider_name: str, payload: PriceIn):
+    """Set a provider's price."""
+    return _set_price(request, provider_name, "", payload)
+
+
+@router.put("/pricing/{provider_name}/{model_id}", response={200: PriceOut, **WRITE_ERRORS},
+            auth=write_access(Price, "change"))
+def put_model_price(request: HttpRequest, provider_name: str, model_id: str, payload: PriceIn):
+    """Set one model's price; it overrides its provider's row."""
+    return _set_price(request, provider_name, model_id, payload)
+
+
+@router.post("/operations", response={200: RecordOut, **BUDGET_ERRORS}, auth=write_access(CostOperation, "add"))
+def post_operations(request: HttpRequest, payload: OperationIn | OperationBatchIn):
+    """Record one operation or a batch (≤ 1,000); a repeated idempotencyKey is acknowledged, not counted."""
+    items = payload.operations if isinstance(payload, OperationBatchIn) else [payload]
+    return services.operations_record(operations=[i.model_dump() for i in items])
+
+
+@router.post("/estimate", response={200: EstimateOut, **READ_ERRORS, 422: ErrorOut},
+             auth=read_access(CostOperation))
+def post_estimate(request: HttpRequest, payload: EstimateIn):
+    """Worst-case cost of planned operations and whether the budget allows it; writes nothing."""
+    estimate = services.estimate_items([i.model_dump() for i in payload.operations])
+    decision = services.budget_decision(amount=estimate.total, by_provider=estimate.by_provider)
+    return {"estimated_cost": float(estimate.total), "currency": services.configuration_get().currency,
+            "items": estimate.items, "unpriced": estimate.unpriced, **decision}
+
+
+@router.post("/holds", response={201: HoldOut, **BUDGET_ERRORS}, auth=write_access(Hold, "add"))
+def post_hold(request: HttpRequest, payload: HoldIn):
+    """Reserve a run's worst-case cost against the budgets."""
+    hold = services.hold_place(
+        job_id=payload.job_id, amount=payload.amount,
+        plan=[i.model_dump() for i in payload.plan] if payload.plan else None,
+        project_id=payload.project_id, provider=payload.provider, user=request.user)
+    return Status(HTTPStatus.CREATED, hold)
+
+
+@router.delete("/holds/{job_id}", response={200: HoldOut, **WRITE_ERRORS}, auth=write_access(Hold, "delete"))
+def delete_hold(request: HttpRequest, job_id: str):
+    """Release what is left of a job's hold."""
+    return services.hold_release(job_id=job_id)
+
+
+@router.get("/current-period", response={200: dict, **READ_ERRORS}, auth=read_access(CostOperation))
+def get_current_period(request: HttpRequest):
+    """Spending this period: total, budget, percentage used, held, available, per provider."""
+    return selectors.current_period()
+
+
+@router.get("/alerts", response={200: list[AlertOut], **READ_ERRORS}, auth=read_access(Alert))
+def get_alerts(request: HttpRequest, unacknowledged: bool = False, limit: int = 100):
+    alerts = Alert.objects.all()
+    if unacknowledged:
+        alerts = alerts.filter(acknowledged_at__isnull=True)
+    return list(alerts[: max(1, min(limit, 1000))])
+
+
+@router.post("/alerts/{alert_id}/acknowledge", response={200: AlertOut, **WRITE_ERRORS},
+             auth=write_access(Alert, "change"))
+def acknowledge_alert(request: HttpRequest, alert_id: int):
+    return services.alert_acknowledge(alert_id=alert_id, user=request.user)
+
+
+@router.get("/run-summary/{job_id}", response={200: dict, **READ_ERRORS}, auth=read_access(CostOperation))
+def get_run_summary(request: HttpRequest, job_id: str):
+    """A run's cost report: by stage and provider, token statistics, operations, suggestions."""
+    summary = selectors.run_summary(job_id=job_id)
+    if summary is None:
+        raise NotFound(f"No operations recorded for job {job_id}.")
+    return summary
+
+
+@router.post("/export/{job_id}", response={202: ExportStartOut, **WRITE_ERRORS},
+             auth=read_access(CostOperation))
+def post_export(request: HttpRequest, job_id: str, format: str = "csv",
+                date_from: dt.datetime | None = Query(None, alias="from"),
+                date_to: dt.datetime | None = Query(None, alias="to")):
+    """Start writing a job's operations (or `all`, between `dateFrom` and `dateTo`) to CSV or JSON."""
+    export = services.export_start(job_id=job_id, fmt=format, date_from=date_from, date_to=date_to,
+                                   user=request.user)
+    return Status(HTTPStatus.ACCEPTED, {"task_id": str(export.id)})
+
+
+@router.get("/exports/{task_id}", response={200: ExportStatusOut, **READ_ERRORS}, auth=read_access(CostOperation))
+def get_export(request: HttpRequest, task_id: uuid.UUID):
+    export = ExportJob.objects.filter(pk=task_id).first()
+    if export is None:
+        raise NotFound(f"No export {task_id}.")
+    url = reverse("api:costs_export_download", args=[export.id]) if export.state == ExportJob.State.SUCCESS else None
+    return {"task_id": str(export.id), "state": export.state, "download_url": url, "rows": export.rows,
+            "error": export.error}
+
+
+@router.get("/exports/{task_id}/download", response={200: None, **READ_ERRORS}, auth=read_access(CostOperation),
+            url_name="costs_export_download")
+def download_export(request: HttpRequest, task_id: uuid.UUID):
+    """The finished export file, streamed."""
+    export = ExportJob.objects.filter(pk=task_id, state=ExportJob.State.SUCCESS).first()
+    if export is None or not export.path.exists():
+        raise NotFound(f"No finished export {task_id}.")
+    content_type = "text/csv" if export.format == "csv" else "application/json"
+    return FileResponse(open(export.path, "rb"), as_attachment=True, content_type=content_type,
+                        filename=f"costs-{export.job_id}.{export.format}")
+
+
+@router.post("/optimize-budget", response={200: dict, **READ_ERRORS, 422: ErrorOut},
+             auth=read_access(CostOperation))
+def post_optimize_budget(request: HttpRequest, payload: OptimizeIn):
+    """Before/after cost of a typical recent run and the changes that fit it to a budget."""
+    return selectors.optimize_budget(budget_limit=payload.budget_limit, desired_quality=payload.desired_quality,
+                                     deadline_minutes=payload.deadline_minutes, pinned=selectors.pinned_stages())

@@ -1,1 +1,208 @@
-from django.db import models  # noqa: F401
+"""Cost tracking: configuration, prices, the ledger, per-period running totals, holds, alerts, exports."""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+MONEY = {"max_digits": 14, "decimal_places": 6}
+ZERO = Decimal("0")
+
+
+class PeriodType(models.TextChoices):
+    MONTHLY = "Monthly"
+    WEEKLY = "Weekly"
+    CUSTOM = "Custom"
+
+
+class AlertFrequency(models.TextChoices):
+    ONCE = "Once"
+    DAILY = "Daily"
+    EVERY_TIME = "EveryTime"
+
+
+class ProviderType(models.TextChoices):
+    LLM = "LLM"
+    TTS = "TTS"
+    IMAGE = "Image"
+    VIDEO = "Video"
+    RENDERING = "Rendering"
+
+
+class CostConfiguration(models.Model):
+    """The budget settings (one row)."""
+
+    user_id = models.CharField(max_length=100, default="default", unique=True)
+    overall_monthly_budget = models.DecimalField(null=True, blank=True, **MONEY)
+    period_type = models.CharField(max_length=10, choices=PeriodType.choices, default=PeriodType.MONTHLY)
+    custom_start = models.DateField(null=True, blank=True)
+    custom_end = models.DateField(null=True, blank=True, help_text="Last day of the period (inclusive).")
+    currency = models.CharField(max_length=3, default="USD")
+    alert_thresholds = models.JSONField(default=list)
+    email_notifications_enabled = models.BooleanField(default=False)
+    notification_email = models.EmailField(blank=True, default="")
+    alert_frequency = models.CharField(max_length=10, choices=AlertFrequency.choices, default=AlertFrequency.ONCE)
+    provider_budgets = models.JSONField(default=dict, blank=True)
+    hard_budget_limit = models.BooleanField(default=False)
+    enable_project_tracking = models.BooleanField(default=False)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "cost configuration"
+
+    def __str__(self) -> str:
+        return f"Cost configuration ({self.user_id})"
+
+
+class Price(models.Model):
+    """A provider's price (model_id "") or one model's price, which overrides its provider's row."""
+
+    provider_name = models.CharField(max_length=100)
+    model_id = models.CharField(max_length=200, blank=True, default="")
+    provider_type = models.CharField(max_length=10, choices=ProviderType.choices, default=ProviderType.LLM)
+    cost_per_1k_input_tokens = models.DecimalField(null=True, blank=True, **MONEY)
+    cost_per_1k_output_tokens = models.DecimalField(null=True, blank=True, **MONEY)
+    cost_per_1k_cached_input_tokens = models.DecimalField(
+        default=ZERO, help_text="What a cache hit costs per 1K input tokens (0: served by our cache).", **MONEY
+    )
+    cost_per_1k_characters = models.DecimalField(null=True, blank=True, **MONEY)
+    cost_per_image = models.DecimalField(null=True, blank=True, **MONEY)
+    cost_per_second = models.DecimalField(null=True, blank=True, **MONEY)
+    currency = models.CharField(max_length=3, default="USD")
+    notes = models.CharField(max_length=500, blank=True, default="")
+    source = models.CharField(max_length=200, default="manual")
+    set_at = models.DateTimeField(default=timezone.now)
+    set_by = models.CharField(max_length=150, blank=True, default="")
+
+    class Meta:
+        ordering = ["provider_name", "model_id"]
+        constraints = [models.UniqueConstraint(fields=["provider_name", "model_id"], name="one_price_per_model")]
+
+    def __str__(self) -> str:
+        return f"{self.provider_name} {self.model_id or '(provider)'}"
+
+
+class PriceChange(models.Model):
+    """History of every price change: who, when, before and after."""
+
+    provider_name = models.CharField(max_length=100)
+    model_id = models.CharField(max_length=200, blank=True, default="")
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField()
+    changed_by = models.CharField(max_length=150, blank=True, default="")
+    changed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-changed_at", "-id"]
+
+
+class CostOperation(models.Model):
+    """One ledger row: what one AI operation cost, with the price it was charged at."""
+
+    idempotency_key = models.CharField(max_length=200, unique=True)
+    job_id = models.CharField(max_length=100, blank=True, default="", db_index=True)
+    project_id = models.CharField(max_length=100, blank=True, default="")
+    stage = models.CharField(max_length=50)
+    provider = models.CharField(max_length=100)
+    model = models.CharField(max_length=200, blank=True, default="")
+    input_tokens = models.PositiveIntegerField(default=0)
+    output_tokens = models.PositiveIntegerField(default=0)
+    characters = models.PositiveIntegerField(default=0)
+    images = models.PositiveIntegerField(default=0)
+    seconds = models.DecimalField(max_digits=12, decimal_places=3, default=ZERO)
+    cache_hit = models.BooleanField(default=False)
+    cost = models.DecimalField(**MONEY)
+    cost_saved = models.DecimalField(default=ZERO, **MONEY)
+    cost_source = models.CharField(max_length=10, help_text="'reported' by the client or 'priced' by us.")
+    price_snapshot = models.JSONField(null=True, blank=True)
+    period_start = models.DateTimeField(null=True, blank=True)
+    timestamp = models.DateTimeField(default=timezone.now, db_index=True)
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["timestamp", "id"]
+        indexes = [models.Index(fields=["provider", "timestamp"])]
+
+    def __str__(self) -> str:
+        return f"{self.provider} {self.model} {self.cost}"
+
+
+class BudgetTotal(models.Model):
+    """Running totals of one period for one scope (overall, a provider, a project): O(1) budget checks."""
+
+    OVERALL, PROVIDER, PROJECT = "overall", "provider", "project"
+
+    period_start = models.DateTimeField()
+    scope = models.CharField(max_length=10)
+    key = models.CharField(max_length=200, blank=True, default="")
+    spent = models.DecimalField(default=ZERO, **MONEY)
+    held = models.DecimalField(default=ZERO, **MONEY)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["period_start", "scope", "key"], name="one_total_per_scope")]
+
+
+class Hold(models.Model):
+    """Money reserved for a planned run; its operations draw it down, release returns the rest."""
+
+    job_id = models.CharField(max_length=100, unique=True)
+    period_start = models.DateTimeField()
+    amount = models.DecimalField(**MONEY)
+    remaining = models.DecimalField(**MONEY)
+    provider_remaining = models.JSONField(default=dict, blank=True)
+    project_id = models.CharField(max_length=100, blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now)
+    released_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"Hold {self.job_id}: {self.remaining}/{self.amount}"
+
+
+class Alert(models.Model):
+    """A budget threshold crossed; `dedupe_key` makes "once per period" / "once a day" hold."""
+
+    dedupe_key = models.CharField(max_length=300, unique=True)
+    period_start = models.DateTimeField()
+    scope = models.CharField(max_length=10)
+    key = models.CharField(max_length=200, blank=True, default="")
+    threshold = models.PositiveSmallIntegerField()
+    spent = models.DecimalField(**MONEY)
+    budget = models.DecimalField(**MONEY)
+    message = models.CharField(max_length=500)
+    raised_at = models.DateTimeField(default=timezone.now)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.CharField(max_length=150, blank=True, default="")
+    emailed = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-raised_at", "-id"]
+
+
+class ExportJob(models.Model):
+    """A cost export being written by a task, and where to download it once done."""
+
+    class State(models.TextChoices):
+        PENDING = "PENDING"
+        STARTED = "STARTED"
+        SUCCESS = "SUCCESS"
+        FAILURE = "FAILURE"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    job_id = models.CharField(max_length=100)
+    format = models.CharField(max_length=4)
+    date_from = models.DateTimeField(null=True, blank=True)
+    date_to = models.DateTimeField(null=True, blank=True)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    rows = models.PositiveIntegerField(default=0)
+    error = models.CharField(max_length=500, blank=True, default="")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    @property
+    def path(self):
+        return settings.AURA_EXPORT_DIR / f"{self.id}.{self.format}"

@@ -1,0 +1,83 @@
+"""Streaming cost exports: every operation of a job (or a date range) to CSV or JSON, in constant memory."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+
+from django.utils import timezone
+
+from .models import ExportJob
+from .selectors import operation_dict, suggestions
+from .services import money
+
+COLUMNS = ["timestamp", "jobId", "projectId", "stage", "provider", "model", "inputTokens", "outputTokens",
+           "characters", "images", "seconds", "cacheHit", "cost", "costSaved", "costSource", "idempotencyKey"]
+CHUNK = 2000
+
+
+def _operations(export: ExportJob):
+    from .models import CostOperation
+
+    ops = CostOperation.objects.order_by("timestamp", "id")
+    if export.job_id != "all":
+        ops = ops.filter(job_id=export.job_id)
+    if export.date_from:
+        ops = ops.filter(timestamp__gte=export.date_from)
+    if export.date_to:
+        ops = ops.filter(timestamp__lt=export.date_to)
+    return ops
+
+
+def export_write(*, export_id: str) -> ExportJob:
+    export = ExportJob.objects.get(pk=export_id)
+    ExportJob.objects.filter(pk=export.pk).update(state=ExportJob.State.STARTED)
+    export.path.parent.mkdir(parents=True, exist_ok=True)
+    partial = export.path.with_suffix(".part")
+    try:
+        rows = _write(export, partial)
+        os.replace(partial, export.path)
+    except Exception as error:  # recorded for the user; the worker's log has the traceback
+        ExportJob.objects.filter(pk=export.pk).update(state=ExportJob.State.FAILURE, error=str(error)[:500],
+                                                      finished_at=timezone.now())
+        raise
+    ExportJob.objects.filter(pk=export.pk).update(state=ExportJob.State.SUCCESS, rows=rows, finished_at=timezone.now())
+    export.refresh_from_db()
+    return export
+
+
+def _write(export: ExportJob, path) -> int:
+    ops = _operations(export)
+    count, total, saved, tokens = 0, 0, 0, 0
+    sample = []  # suggestions need the operations of one job; bounded for "all"
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        if export.format == "csv":
+            writer = csv.writer(handle)
+            writer.writerow(COLUMNS)
+        else:
+            handle.write('{"jobId": %s, "operations": [' % json.dumps(export.job_id))
+        for op in ops.iterator(chunk_size=CHUNK):
+            row = operation_dict(op)
+            if export.format == "csv":
+                writer.writerow([row[c] for c in COLUMNS])
+            else:
+                handle.write(("," if count else "") + json.dumps(row))
+            count += 1
+            total += op.cost
+            saved += op.cost_saved
+            tokens += op.input_tokens + op.output_tokens
+            if export.job_id != "all" and len(sample) < 10_000:
+                sample.append(op)
+        advice = suggestions(sample) if sample else []
+        totals = {"operations": count, "totalCost": float(money(total)), "costSavedByCache": float(money(saved)),
+                  "totalTokens": tokens}
+        if export.format == "csv":
+            writer.writerow([])
+            writer.writerow(["totals", "operations", count, "totalCost", totals["totalCost"], "costSavedByCache",
+                             totals["costSavedByCache"], "totalTokens", tokens])
+            for s in advice:
+                writer.writerow(["suggestion", s["category"], s["suggestion"], "estimatedSavings", s["estimatedSavings"]])
+        else:
+            handle.write('], "totals": %s, "optimizationSuggestions": %s}' % (json.dumps(totals), json.dumps(advice)))
+    return count

@@ -1,0 +1,284 @@
+"""Reads for costs: the current period, run summaries with suggestions, the optimizer's inputs."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Count, Q, Sum
+from django.utils import timezone
+
+from .models import ZERO, BudgetTotal, CostOperation, Price, ProviderType
+from .periods import period_window
+from .services import charge, configuration_get, money, percent, price_for, price_table
+
+
+def pinned_stages() -> dict[str, tuple[str, str]]:
+    """Pinned stage models (stage → (provider, modelId)) from model selection."""
+    from models_selection.selectors import pinned_stage_models
+
+    return pinned_stage_models()
+
+
+def current_period() -> dict[str, Any]:
+    """Spent, held and available this period, overall and per provider (and per project when tracked)."""
+    config = configuration_get()
+    window = period_window(config, timezone.now())
+    totals = list(BudgetTotal.objects.filter(period_start=window[0])) if window else []
+    overall = next((t for t in totals if t.scope == BudgetTotal.OVERALL), None)
+    spent = overall.spent if overall else ZERO
+    held = overall.held if overall else ZERO
+    budget = config.overall_monthly_budget
+    budgets = {k.lower(): Decimal(str(v)) for k, v in (config.provider_budgets or {}).items()}
+    providers = {t.key: t for t in totals if t.scope == BudgetTotal.PROVIDER}
+    for name in config.provider_budgets or {}:
+        if not any(k.lower() == name.lower() for k in providers):
+            providers[name] = BudgetTotal(scope=BudgetTotal.PROVIDER, key=name)
+
+    def figures(spent: Decimal, held: Decimal, budget: Decimal | None) -> dict[str, Any]:
+        return {"spent": float(money(spent)), "held": float(money(held)),
+                "budget": None if budget is None else float(budget),
+                "available": None if budget is None else float(money(budget - spent - held)),
+                "percentageUsed": percent(spent, budget)}
+
+    return {
+        "totalCost": float(money(spent)), "currency": config.currency, "periodType": config.period_type,
+        "budget": None if budget is None else float(budget), "percentageUsed": percent(spent, budget),
+        "periodStart": window[0] if window else None, "periodEnd": window[1] if window else None,
+        "held": float(money(held)), "available": None if budget is None else float(money(budget - spent - held)),
+        "hardBudgetLimit": config.hard_budget_limit, "alertThresholds": config.alert_thresholds,
+        "providers": [{"provider": name, **figures(t.spent, t.held, budgets.get(name.lower()))}
+                      for name, t in sorted(providers.items())],
+        "projects": [{"projectId": t.key, **figures(t.spent, t.held, None)}
+                     for t in totals if t.scope == BudgetTotal.PROJECT],
+    }
+
+
+def _breakdown(rows, key: str, total: Decimal) -> dict[str, dict[str, float]]:
+    return {r[key]: {"cost": float(money(r["cost"])), "percentageOfTotal": percent(r["cost"], total) or 0.0}
+            for r in rows}
+
+
+def run_summary(*, job_id: str) -> dict[str, Any] | None:
+    """A run's cost report: by stage and provider, token statistics, operations and suggestions."""
+    ops = CostOperation.objects.filter(job_id=job_id)
+    stats = ops.aggregate(
+        total=Sum("cost"), saved=Sum("cost_saved"), count=Count("id"), hits=Count("id", filter=Q(cache_hit=True)),
+        tokens_in=Sum("input_tokens"), tokens_out=Sum("output_tokens"))
+    if not stats["count"]:
+        return None
+    total = stats["total"] or ZERO
+    by_stage = ops.values("stage").annotate(cost=Sum("cost")).order_by("-cost", "stage")
+    by_provider = ops.values("provider").annotate(cost=Sum("cost")).order_by("-cost", "provider")
+    operations = list(ops.order_by("timestamp", "id"))
+    return {
+        "jobId": job_id, "totalCost": float(money(total)), "currency": configuration_get().currency,
+        "costByStage": _breakdown(by_stage, "stage", total),
+        "costByProvider": _breakdown(by_provider, "provider", total),
+        "tokenStats": {
+            "totalTokens": (stats["tokens_in"] or 0) + (stats["tokens_out"] or 0),
+            "inputTokens": stats["tokens_in"] or 0, "outputTokens": stats["tokens_out"] or 0,
+            "operationCount": stats["count"], "cacheHits": stats["hits"],
+            "cacheHitRate": percent(Decimal(stats["hits"]), Decimal(stats["count"])) or 0.0,
+            "costSavedByCache": float(money(stats["saved"] or ZERO)),
+        },
+        "operations": [operation_dict(o) for o in operations],
+        "optimizationSuggestions": suggestions(operations),
+    }
+
+
+def operation_dict(o: CostOperation) -> dict[str, Any]:
+    return {"idempotencyKey": o.idempotency_key, "jobId": o.job_id, "projectId": o.project_id, "stage": o.stage,
+            "provider": o.provider, "model": o.model, "inputTokens": o.input_tokens, "outputTokens": o.output_tokens,
+            "characters": o.characters, "images": o.images, "seconds": float(o.seconds), "cacheHit": o.cache_hit,
+            "cost": float(o.cost), "costSaved": float(o.cost_saved), "costSource": o.cost_source,
+            "timestamp": o.timestamp.isoformat()}
+
+
+def _llm_alternative(price: Price, llm_prices: list[Price]) -> Price | None:
+    """The closest cheaper LLM: the most expensive one still cheaper (the likeliest similar capability)."""
+    def unit(p: Price) -> Decimal:
+        return (p.cost_per_1k_input_tokens or ZERO) + (p.cost_per_1k_output_tokens or ZERO)
+
+    cheaper = [p for p in llm_prices if unit(p) < unit(price) * Decimal("0.8") and p.model_id]
+    return max(cheaper, key=lambda p: (unit(p), p.provider_name, p.model_id)) if cheaper else None
+
+
+def suggestions(operations: list[CostOperation], pinned: dict[str, tuple[str, str]] | None = None
+                ) -> list[dict[str, Any]]:
+    """Suggestions computed from a run's own operations and the pricing table."""
+    pinned = pinned or {}
+    found: list[dict[str, Any]] = []
+    all_prices = list(Price.objects.all())
+    llm_prices = [p for p in all_prices if p.provider_type == ProviderType.LLM
+                  and p.cost_per_1k_input_tokens is not None and p.cost_per_1k_output_tokens is not None]
+    table = {(p.provider_name.lower(), p.model_id.lower()): p for p in all_prices}
+    # Model switch: per (provider, model) of LLM operations, the closest cheaper priced model.
+    groups: dict[tuple[str, str], list[CostOperation]] = {}
+    for o in operations:
+        if not o.cache_hit:
+            groups.setdefault((o.provider, o.model), []).append(o)
+    for (provider, model), ops in sorted(groups.items()):
+        price = price_for(table, provider, model)
+        if price is None or price.provider_type != ProviderType.LLM or price not in llm_prices:
+            continue
+        alternative = _llm_alternative(price, llm_prices)
+        if alternative is None:
+            continue
+        before = sum((o.cost for o in ops), ZERO)
+        after = sum((charge(alternative, input_tokens=o.input_tokens, output_tokens=o.output_tokens).cost or ZERO
+                     for o in ops), ZERO)
+        if before - after <= 0:
+            continue
+        category = "ProviderSwitch" if alternative.provider_name.lower() != provider.lower() else "ModelSelection"
+        found.append({
+            "category": category,
+            "suggestion": f"Switch from {provider} {model} to {alternative.provider_name} {alternative.model_id} "
+                          f"for {percent(before - after, before):.0f}% cost reduction",
+            "estimatedSavings": float(money(before - after)),
+            "qualityImpact": "Possible reduction in output quality: a smaller or cheaper model; test it first.",
+            "difficulty": "Easy",
+        })
+    # Caching: operations repeated with identical inputs that were not served from cache.
+    seen: dict[tuple, int] = {}
+    repeat_cost = ZERO
+    for o in operations:
+        signature = (o.stage, o.provider, o.model, o.input_tokens)
+        if o.input_tokens and not o.cache_hit:
+            if signature in seen:
+                repeat_cost += o.cost
+            seen[signature] = seen.get(signature, 0) + 1
+    if repeat_cost > 0:
+        found.append({
+            "category": "Caching",
+            "suggestion": "Enable LLM caching: this run repeated identical requests",
+            "estimatedSavings": float(money(repeat_cost)),
+            "qualityImpact": "None: cached answers are identical.", "difficulty": "Easy",
+        })
+    # TTS: the cheapest TTS provider for the characters spoken.
+    tts_ops = [o for o in operations if (price_for(table, o.provider, o.model) or Price()).provider_type
+               == ProviderType.TTS and o.characters]
+    tts_prices = [p for p in all_prices if p.provider_type == ProviderType.TTS and p.cost_per_1k_characters is not None]
+    if tts_ops and tts_prices:
+        cheapest = min(tts_prices, key=lambda p: (p.cost_per_1k_characters, p.provider_name))
+        before = sum((o.cost for o in tts_ops), ZERO)
+        after = sum((charge(cheapest, characters=o.characters).cost or ZERO for o in tts_ops), ZERO)
+        if before - after > 0 and cheapest.provider_name not in {o.provider for o in tts_ops}:
+            found.append({
+                "category": "TTSAlternative",
+                "suggestion": f"Switch TTS to {cheapest.provider_name}"
+                              f"{' (free, offline)' if not cheapest.cost_per_1k_characters else ''}",
+                "estimatedSavings": float(money(before - after)),
+                "qualityImpact": "Less natural voices than premium TTS.", "difficulty": "Moderate",
+            })
+    return sorted(found, key=lambda s: -s["estimatedSavings"])
+
+
+# Ledger stages and the model-selection stages they correspond to (for pinning).
+MODEL_STAGE = {"ScriptGeneration": "script", "script": "script", "Visuals": "visual", "visual": "visual",
+               "narration": "narration", "refinement": "refinement", "ScriptRefinement": "refinement"}
+QUALITY_LEVELS = ("draft", "standard", "premium")
+
+
+def optimize_budget(*, budget_limit: Decimal, desired_quality: str, deadline_minutes: int | None,
+                    pinned: dict[str, tuple[str, str]], days: int = 30) -> dict[str, Any]:
+    """Before/after cost of a typical recent run and the changes that bring it toward the budget.
+
+    Deterministic: computed from the last `days` of the ledger and the pricing table. A pinned stage's
+    model is never changed; the savings that pin forgoes are reported instead.
+    """
+    since = timezone.now() - timezone.timedelta(days=days)
+    rows = list(CostOperation.objects.filter(timestamp__gte=since).exclude(job_id="")
+                .values("job_id", "stage", "provider", "model", "cache_hit", "input_tokens", "output_tokens",
+                        "characters", "images", "seconds", "cost"))
+    runs = len({r["job_id"] for r in rows}) or 1
+    prices = list(Price.objects.all())
+    table = {(p.provider_name.lower(), p.model_id.lower()): p for p in prices}
+    llm = sorted([p for p in prices if p.provider_type == ProviderType.LLM and p.model_id
+                  and p.cost_per_1k_input_tokens is not None and p.cost_per_1k_output_tokens is not None],
+                 key=lambda p: (p.cost_per_1k_input_tokens + p.cost_per_1k_output_tokens, p.provider_name, p.model_id))
+    tts = sorted([p for p in prices if p.provider_type == ProviderType.TTS and p.cost_per_1k_characters is not None],
+                 key=lambda p: (p.cost_per_1k_characters, p.provider_name))
+    before = sum((r["cost"] for r in rows), ZERO) / runs
+    after, forgone = ZERO, ZERO
+    changes: list[str] = []
+    switched: dict[str, tuple[str, str, Decimal, Decimal]] = {}
+    new_llm_provider = new_tts_provider = None
+    repeats = _repeat_share(rows)
+    for (stage, provider, model), group in sorted(_group(rows).items()):
+        cost = sum((r["cost"] for r in group), ZERO) / runs
+        price = price_for(table, provider, model)
+        target = None
+        if price is not None and price.provider_type == ProviderType.LLM and desired_quality != "premium" and llm:
+            target = llm[0] if desired_quality == "draft" else (_llm_alternative(price, llm) or price)
+        elif price is not None and price.provider_type == ProviderType.TTS and desired_quality != "premium" and tts:
+            target = tts[0]
+        if target is None or target is price:
+            after += cost
+            continue
+        new_cost = sum((charge(target, input_tokens=r["input_tokens"], output_tokens=r["output_tokens"],
+                               characters=r["characters"]).cost or ZERO for r in group), ZERO) / runs
+        if new_cost >= cost:
+            after += cost
+            continue
+        model_stage = MODEL_STAGE.get(stage)
+        if model_stage in pinned and price.provider_type == ProviderType.LLM:
+            forgone += cost - new_cost
+            after += cost
+            changes.append(f"Keep {provider} {model} for {stage}: the stage is pinned "
+                           f"(switching would save {money(cost - new_cost)} per run)")
+            continue
+        after += new_cost
+        switched[f"{stage}:{provider}:{model}"] = (target.provider_name, target.model_id, cost, new_cost)
+        reduction = percent(cost - new_cost, cost)
+        if price.provider_type == ProviderType.LLM:
+            new_llm_provider = new_llm_provider or target.provider_name
+            changes.append(f"Switch {stage} from {provider} {model} to {target.provider_name} {target.model_id} "
+                           f"({reduction:.0f}% cost reduction)")
+        else:
+            new_tts_provider = new_tts_provider or target.provider_name
+            free = " (free, offline)" if not target.cost_per_1k_characters else ""
+            changes.append(f"Switch TTS provider from {provider} to {target.provider_name}{free}")
+    enable_caching = repeats > 0
+    if enable_caching:
+        llm_after = after * Decimal(str(repeats))
+        after -= llm_after
+        changes.append(f"Enable LLM caching for repeated operations ({repeats:.0%} of recent LLM calls repeated)")
+    max_tokens = 2000 if (after > budget_limit and desired_quality != "premium") else None
+    if max_tokens:
+        changes.append("Limit completions to 2,000 tokens per operation")
+    quality = {
+        "draft": "Noticeably simpler output: the cheapest models and voices are used.",
+        "standard": "Slight reduction in output creativity, but maintains overall video quality",
+        "premium": "No quality reduction: models and voices are kept.",
+    }[desired_quality]
+    return {
+        "estimatedCostBefore": float(money(before)), "estimatedCostAfter": float(money(after)),
+        "estimatedSavings": float(money(before - after)), "budgetLimit": float(budget_limit),
+        "fitsBudget": after <= budget_limit, "runsAnalyzed": len({r["job_id"] for r in rows}),
+        "recommendedSettings": {"llmProvider": new_llm_provider, "ttsProvider": new_tts_provider,
+                                "enableCaching": enable_caching, "maxTokensPerOperation": max_tokens},
+        "changes": changes, "qualityImpact": quality if changes else "No change proposed.",
+        "pinnedStages": sorted(pinned), "savingsForgoneByPins": float(money(forgone)),
+        "deadlineMinutes": deadline_minutes,
+    }
+
+
+def _group(rows: list[dict]) -> dict[tuple[str, str, str], list[dict]]:
+    groups: dict[tuple[str, str, str], list[dict]] = {}
+    for r in rows:
+        groups.setdefault((r["stage"], r["provider"], r["model"]), []).append(r)
+    return groups
+
+
+def _repeat_share(rows: list[dict]) -> float:
+    """Share of recent LLM calls that repeated an earlier identical request without a cache hit."""
+    calls = [r for r in rows if r["input_tokens"] and not r["cache_hit"]]
+    if not calls:
+        return 0.0
+    seen, repeats = set(), 0
+    for r in calls:
+        signature = (r["job_id"], r["stage"], r["provider"], r["model"], r["input_tokens"])
+        repeats += signature in seen
+        seen.add(signature)
+    return round(repeats / len(calls), 4)

@@ -1,0 +1,601 @@
+"""The cost rules: configuration, pricing, recording operations under budgets, holds, alerts, exports."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from aura_site.errors import Conflict, FieldError, NotFound, PaymentRequired, ValidationFailed
+
+from .currencies import CURRENCIES
+from .models import (
+    ZERO,
+    Alert,
+    AlertFrequency,
+    BudgetTotal,
+    CostConfiguration,
+    CostOperation,
+    ExportJob,
+    Hold,
+    PeriodType,
+    Price,
+    PriceChange,
+    ProviderType,
+)
+from .periods import period_window
+
+logger = logging.getLogger(__name__)
+MAX_BATCH = 1000
+CENT = Decimal("0.000001")
+
+
+def money(value: Any) -> Decimal:
+    return Decimal(str(value)).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def percent(part: Decimal, whole: Decimal | None) -> float | None:
+    if not whole:
+        return None
+    return float((Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+
+
+# ---- configuration --------------------------------------------------------------------------------
+
+
+def configuration_get() -> CostConfiguration:
+    config, _ = CostConfiguration.objects.get_or_create(
+        user_id="default", defaults={"alert_thresholds": [50, 75, 90, 100]}
+    )
+    return config
+
+
+CONFIG_FIELDS = (
+    "user_id", "overall_monthly_budget", "period_type", "custom_start", "custom_end", "currency",
+    "alert_thresholds", "email_notifications_enabled", "notification_email", "alert_frequency",
+    "provider_budgets", "hard_budget_limit", "enable_project_tracking",
+)
+
+
+@transaction.atomic
+def configuration_update(*, data: dict[str, Any]) -> CostConfiguration:
+    """Apply a full or partial configuration; the rules run on the merged result."""
+    config = CostConfiguration.objects.select_for_update().get(pk=configuration_get().pk)
+    for name, value in data.items():
+        if name in CONFIG_FIELDS and name != "user_id":
+            setattr(config, name, value)
+    errors: list[FieldError] = []
+    thresholds = config.alert_thresholds or []
+    if any(not isinstance(t, int | float) or not 1 <= t <= 100 for t in thresholds):
+        errors.append(FieldError("alertThresholds", "each threshold must be between 1 and 100 (%)"))
+    elif list(thresholds) != sorted(set(thresholds)):
+        errors.append(FieldError("alertThresholds", "must be sorted ascending without repeats"))
+    if config.overall_monthly_budget is not None and config.overall_monthly_budget < 0:
+        errors.append(FieldError("overallMonthlyBudget", "must be ≥ 0"))
+    for provider, budget in (config.provider_budgets or {}).items():
+        if budget is None or Decimal(str(budget)) < 0:
+            errors.append(FieldError(f"providerBudgets.{provider}", "must be ≥ 0"))
+    if config.currency not in CURRENCIES:
+        errors.append(FieldError("currency", f"unknown currency {config.currency!r} (use an ISO 4217 code)"))
+    if config.period_type == PeriodType.CUSTOM:
+        if not config.custom_start or not config.custom_end:
+            errors.append(FieldError("customStart", "a Custom period needs customStart and customEnd"))
+        elif config.custom_start > config.custom_end:
+            errors.append(FieldError("customEnd", "must not be before customStart"))
+    if errors:
+        raise ValidationFailed("Invalid cost configuration: " + "; ".join(f"{e.field}: {e.message}" for e in errors),
+                               errors=errors)
+    config.provider_budgets = {k: float(money(v)) for k, v in (config.provider_budgets or {}).items()}
+    config.updated_at = timezone.now()
+    config.save()
+    return config
+
+
+# ---- pricing --------------------------------------------------------------------------------------
+
+PRICE_FIELDS = (
+    "provider_type", "cost_per_1k_input_tokens", "cost_per_1k_output_tokens", "cost_per_1k_cached_input_tokens",
+    "cost_per_1k_characters", "cost_per_image", "cost_per_second", "currency", "notes",
+)
+
+
+def _price_state(price: Price) -> dict[str, Any]:
+    return {name: (str(v) if isinstance(v := getattr(price, name), Decimal) else v) for name in PRICE_FIELDS} | {
+        "source": price.source, "set_at": price.set_at.isoformat()}
+
+
+@transaction.atomic
+def price_set(*, provider_name: str, model_id: str = "", data: dict[str, Any], user=None,
+              source: str = "manual") -> Price:
+    """Set the provider's price (or one model's, which overrides it); the change is kept in history."""
+    if data.get("currency", "USD") not in CURRENCIES:
+        raise ValidationFailed.on("currency", f"unknown currency {data.get('currency')!r}")
+    for name, value in data.items():
+        if name.startswith("cost_per") and value is not None and Decimal(str(value)) < 0:
+            raise ValidationFailed.on(_camel(name), "must be ≥ 0")
+    price = Price.objects.select_for_update().filter(provider_name=provider_name, model_id=model_id).first()
+    before = _price_state(price) if price else None
+    price = price or Price(provider_name=provider_name, model_id=model_id)
+    for name in PRICE_FIELDS:
+        if name in data:
+            setattr(price, name, data[name])
+    price.source = source
+    price.set_at = timezone.now()
+    price.set_by = user.get_username() if user is not None else ""
+    price.save()
+    PriceChange.objects.create(provider_name=provider_name, model_id=model_id, before=before,
+                               after=_price_state(price), changed_by=price.set_by)
+    return price
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(p.capitalize() if not p[0].isdigit() else p.upper() for p in rest)
+
+
+def price_table(providers: set[str]) -> dict[tuple[str, str], Price]:
+    """Prices of these providers keyed by (provider, model) in lower case; one query."""
+    lowered = {p.lower() for p in providers}
+    rows = Price.objects.filter(provider_name__in=_name_variants(providers)) if providers else []
+    return {(p.provider_name.lower(), p.model_id.lower()): p for p in rows if p.provider_name.lower() in lowered}
+
+
+def _name_variants(providers: set[str]) -> set[str]:
+    known = set(Price.objects.values_list("provider_name", flat=True).distinct())
+    wanted = {p.lower() for p in providers}
+    return {name for name in known if name.lower() in wanted}
+
+
+def price_for(table: dict[tuple[str, str], Price], provider: str, model: str) -> Price | None:
+    """The model's own price, else its provider's."""
+    return table.get((provider.lower(), (model or "").lower())) or table.get((provider.lower(), ""))
+
+
+@dataclass
+class Charge:
+    cost: Decimal | None  # None: no price covers this operation
+    cost_saved: Decimal
+    snapshot: dict[str, Any] | None
+    missing: str = ""
+
+
+def charge(price: Price | None, *, input_tokens: int = 0, output_tokens: int = 0, characters: int = 0,
+           images: int = 0, seconds: Decimal | float = 0, cache_hit: bool = False) -> Charge:
+    """What an operation costs at a price (and what a cache hit saved)."""
+    if price is None:
+        return Charge(None, ZERO, None, "no price for this provider/model")
+    snapshot = _price_state(price) | {"provider_name": price.provider_name, "model_id": price.model_id}
+    kind = price.provider_type
+    if kind == ProviderType.LLM:
+        if price.cost_per_1k_input_tokens is None or price.cost_per_1k_output_tokens is None:
+            return Charge(None, ZERO, snapshot, "the LLM price lacks input/output token prices")
+        full = (Decimal(input_tokens) * price.cost_per_1k_input_tokens
+                + Decimal(output_tokens) * price.cost_per_1k_output_tokens) / 1000
+        if cache_hit:
+            cost = Decimal(input_tokens) * price.cost_per_1k_cached_input_tokens / 1000
+            return Charge(money(cost), money(full - cost), snapshot)
+        return Charge(money(full), ZERO, snapshot)
+    unit_price, amount = {
+        ProviderType.TTS: (price.cost_per_1k_characters, Decimal(characters) / 1000),
+        ProviderType.IMAGE: (price.cost_per_image, Decimal(images)),
+        ProviderType.VIDEO: (price.cost_per_second, Decimal(str(seconds))),
+        ProviderType.RENDERING: (price.cost_per_second, Decimal(str(seconds))),
+    }[kind]
+    if unit_price is None:
+        return Charge(None, ZERO, snapshot, f"the {kind} price has no unit price")
+    full = money(unit_price * amount)
+    if cache_hit:
+        return Charge(ZERO, full, snapshot)
+    return Charge(full, ZERO, snapshot)
+
+
+# ---- totals, budgets and alerts -------------------------------------------------------------------
+
+
+@dataclass
+class Scope:
+    scope: str
+    key: str
+    budget: Decimal | None
+
+    @property
+    def label(self) -> str:
+        return "overall budget" if self.scope == BudgetTotal.OVERALL else f"{self.scope} {self.key!r} budget"
+
+
+def _scopes(config: CostConfiguration, provider: str, project_id: str) -> list[Scope]:
+    budgets = {k.lower(): v for k, v in (config.provider_budgets or {}).items()}
+    scopes = [Scope(BudgetTotal.OVERALL, "", config.overall_monthly_budget),
+              Scope(BudgetTotal.PROVIDER, provider, _dec(budgets.get(provider.lower())))]
+    if config.enable_project_tracking and project_id:
+        scopes.append(Scope(BudgetTotal.PROJECT, project_id, None))
+    return scopes
+
+
+def _dec(value) -> Decimal | None:
+    return None if value is None else Decimal(str(value))
+
+
+def _lock_totals(keys: set[tuple[dt.datetime, str, str]]) -> dict[tuple, BudgetTotal]:
+    """Create missing running totals and lock them all, in a fixed order (no deadlocks)."""
+    if not keys:
+        return {}
+    BudgetTotal.objects.bulk_create(
+        [BudgetTotal(period_start=p, scope=s, key=k) for p, s, k in keys], ignore_conflicts=True
+    )
+    from django.db.models import Q
+
+    condition = Q()
+    for p, s, k in keys:
+        condition |= Q(period_start=p, scope=s, key=k)
+    rows = BudgetTotal.objects.select_for_update().filter(condition).order_by("period_start", "scope", "key")
+    return {(t.period_start, t.scope, t.key): t for t in rows}
+
+
+def _alert_candidates(config, scope: Scope, period_start, before: Decimal, after: Decimal, stamp: str, today):
+    """Alerts for each threshold the spending has reached, keyed so frequency rules hold."""
+    if not scope.budget:
+        return []
+    found = []
+    for threshold in config.alert_thresholds or []:
+        limit = scope.budget * Decimal(threshold) / 100
+        if after < limit:
+            continue
+        if config.alert_frequency == AlertFrequency.ONCE:
+            key = f"{scope.scope}:{scope.key}:{period_start.isoformat()}:{threshold}"
+        elif config.alert_frequency == AlertFrequency.DAILY:
+            key = f"{scope.scope}:{scope.key}:{period_start.isoformat()}:{threshold}:{today}"
+        else:
+            key = f"{scope.scope}:{scope.key}:{period_start.isoformat()}:{threshold}:{stamp}"
+        found.append(Alert(
+            dedupe_key=key[:300], period_start=period_start, scope=scope.scope, key=scope.key, threshold=threshold,
+            spent=money(after), budget=money(scope.budget),
+            message=f"{threshold}% of the {scope.label} reached: {money(after)} of {money(scope.budget)} "
+                    f"{config.currency} spent.",
+        ))
+    return found
+
+
+def _raise_alerts(config: CostConfiguration, candidates: list[Alert]) -> list[Alert]:
+    if not candidates:
+        return []
+    existing = set(Alert.objects.filter(dedupe_key__in=[a.dedupe_key for a in candidates])
+                   .values_list("dedupe_key", flat=True))
+    fresh, seen = [], set(existing)
+    for alert in candidates:
+        if alert.dedupe_key not in seen:
+            seen.add(alert.dedupe_key)
+            fresh.append(alert)
+    Alert.objects.bulk_create(fresh, ignore_conflicts=True)
+    if fresh and config.email_notifications_enabled:
+        ids = [a.dedupe_key for a in fresh]
+        transaction.on_commit(lambda: alerts_email(dedupe_keys=ids))
+    return fresh
+
+
+def alerts_email(*, dedupe_keys: list[str]) -> None:
+    """E-mail new alerts through Django's mail settings (after the transaction that raised them)."""
+    config = configuration_get()
+    alerts = list(Alert.objects.filter(dedupe_key__in=dedupe_keys, emailed=False))
+    if not alerts:
+        return
+    recipient = config.notification_email or settings.DEFAULT_FROM_EMAIL
+    body = "\n".join(a.message for a in alerts)
+    try:
+        send_mail(f"Aura budget alert: {alerts[0].message}", body, settings.DEFAULT_FROM_EMAIL, [recipient])
+    except OSError:
+        logger.exception("Could not e-mail %d budget alert(s)", len(alerts))
+        return
+    Alert.objects.filter(pk__in=[a.pk for a in alerts]).update(emailed=True)
+
+
+@transaction.atomic
+def alert_acknowledge(*, alert_id: int, user) -> Alert:
+    alert = Alert.objects.select_for_update().filter(pk=alert_id).first()
+    if alert is None:
+        raise NotFound(f"No alert {alert_id}.")
+    if alert.acknowledged_at is None:
+        alert.acknowledged_at = timezone.now()
+        alert.acknowledged_by = user.get_username()
+        alert.save(update_fields=["acknowledged_at", "acknowledged_by"])
+    return alert
+
+
+# ---- recording operations -------------------------------------------------------------------------
+
+
+@dataclass
+class RecordResult:
+    accepted: list[dict[str, Any]] = field(default_factory=list)
+    duplicates: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    alerts: list[Alert] = field(default_factory=list)
+    total_cost: Decimal = ZERO
+
+
+@transaction.atomic
+def operations_record(*, operations: list[dict[str, Any]]) -> RecordResult:
+    """Record a batch of operations all-or-nothing, each counted once, within the budgets.
+
+    Every running total a batch touches is locked first (fixed order), so concurrent writers queue and
+    a hard limit is never overspent; the repeated-key check happens under those locks, and the unique
+    key backs it.
+    """
+    if not operations:
+        raise ValidationFailed.on("operations", "at least one operation is required")
+    if len(operations) > MAX_BATCH:
+        raise ValidationFailed.on("operations", f"at most {MAX_BATCH} operations per request")
+    config = configuration_get()
+    now = timezone.now()
+    table = price_table({op["provider"] for op in operations})
+    errors: list[FieldError] = []
+    prepared = []
+    for index, op in enumerate(operations):
+        op = {**op, "timestamp": op.get("timestamp") or now}
+        price = price_for(table, op["provider"], op.get("model") or "")
+        computed = charge(price, **{k: op.get(k) or 0 for k in (
+            "input_tokens", "output_tokens", "characters", "images", "seconds")}, cache_hit=op.get("cache_hit", False))
+        if op.get("cost") is not None:
+            cost = money(op["cost"])
+            if cost < 0:
+                errors.append(FieldError(f"operations[{index}].cost", "must be ≥ 0"))
+                continue
+            saved = computed.cost_saved if computed.cost is not None else ZERO
+            prepared.append((op, cost, saved, computed.snapshot, "reported"))
+        elif computed.cost is None:
+            errors.append(FieldError(
+                f"operations[{index}].cost",
+                f"no cost given and {computed.missing} ({op['provider']} {op.get('model') or ''}".rstrip() + ")",
+            ))
+        else:
+            prepared.append((op, computed.cost, computed.cost_saved, computed.snapshot, "priced"))
+    if errors:
+        raise ValidationFailed("; ".join(f"{e.field}: {e.message}" for e in errors[:5]), errors=errors)
+
+    windows = {}
+    for op, *_ in prepared:
+        windows[id(op)] = period_window(config, op["timestamp"])
+    keys = set()
+    for op, *_ in prepared:
+        window = windows[id(op)]
+        if window:
+            for scope in _scopes(config, op["provider"], op.get("project_id") or ""):
+                keys.add((window[0], scope.scope, scope.key))
+    totals = _lock_totals(keys)
+    job_ids = {op.get("job_id") for op, *_ in prepared if op.get("job_id")}
+    holds = {h.job_id: h for h in Hold.objects.select_for_update().filter(job_id__in=job_ids, released_at__isnull=True)}
+    seen = set(CostOperation.objects.filter(idempotency_key__in=[op["idempotency_key"] for op, *_ in prepared])
+               .values_list("idempotency_key", flat=True))
+
+    result = RecordResult()
+    rows, candidates = [], []
+    for op, cost, saved, snapshot, source in prepared:
+        key = op["idempotency_key"]
+        if key in seen:
+            result.duplicates.append(key)
+            continue
+        seen.add(key)
+        window = windows[id(op)]
+        hold = holds.get(op.get("job_id") or "")
+        if window:
+            draw = min(cost, hold.remaining) if hold and hold.period_start == window[0] else ZERO
+            provider_draw = ZERO
+            if draw and hold:
+                provider_draw = min(cost, Decimal(str(hold.provider_remaining.get(op["provider"], 0))))
+            for scope in _scopes(config, op["provider"], op.get("project_id") or ""):
+                total = totals[(window[0], scope.scope, scope.key)]
+                released = draw if scope.scope != BudgetTotal.PROVIDER else provider_draw
+                if scope.scope == BudgetTotal.PROJECT and (not hold or hold.project_id != scope.key):
+                    released = ZERO
+                before = total.spent
+                after_committed = total.spent + cost + total.held - released
+                if scope.budget is not None and after_committed > scope.budget:
+                    numbers = {"spent": float(total.spent), "held": float(total.held - released),
+                               "budget": float(scope.budget), "operationCost": float(cost), "scope": scope.scope,
+                               "key": scope.key, "idempotencyKey": key}
+                    if config.hard_budget_limit:
+                        raise PaymentRequired(
+                            f"Hard budget limit: this operation ({cost} {config.currency}) would take the "
+                            f"{scope.label} past {money(scope.budget)} ({money(total.spent)} spent, "
+                            f"{money(total.held - released)} held).", extra=numbers)
+                    result.warnings.append(
+                        f"{key}: the {scope.label} of {money(scope.budget)} {config.currency} is exceeded "
+                        f"({money(total.spent + cost)} spent).")
+                total.spent += cost
+                total.held -= released
+                candidates += _alert_candidates(config, scope, window[0], before, total.spent, key,
+                                                op["timestamp"].date().isoformat())
+            if hold and draw:
+                hold.remaining -= draw
+                if provider_draw:
+                    hold.provider_remaining[op["provider"]] = float(
+                        Decimal(str(hold.provider_remaining[op["provider"]])) - provider_draw)
+        rows.append(CostOperation(
+            idempotency_key=key, job_id=op.get("job_id") or "", project_id=op.get("project_id") or "",
+            stage=op["stage"], provider=op["provider"], model=op.get("model") or "",
+            input_tokens=op.get("input_tokens") or 0, output_tokens=op.get("output_tokens") or 0,
+            characters=op.get("characters") or 0, images=op.get("images") or 0, seconds=op.get("seconds") or 0,
+            cache_hit=op.get("cache_hit", False), cost=cost, cost_saved=saved, cost_source=source,
+            price_snapshot=snapshot, period_start=window[0] if window else None, timestamp=op["timestamp"],
+            recorded_at=now,
+        ))
+        result.accepted.append({"idempotencyKey": key, "cost": float(cost), "costSaved": float(saved),
+                                "costSource": source})
+        result.total_cost += cost
+    try:
+        with transaction.atomic():
+            CostOperation.objects.bulk_create(rows)
+    except IntegrityError:
+        raise Conflict("An operation with one of these idempotency keys was recorded concurrently; retry "
+                       "the request: already-recorded operations will be acknowledged.") from None
+    BudgetTotal.objects.bulk_update(list(totals.values()), ["spent", "held"])
+    if holds:
+        Hold.objects.bulk_update(list(holds.values()), ["remaining", "provider_remaining"])
+    result.alerts = _raise_alerts(config, candidates)
+    return result
+
+
+# ---- estimates and holds --------------------------------------------------------------------------
+
+
+@dataclass
+class Estimate:
+    items: list[dict[str, Any]]
+    total: Decimal
+    unpriced: list[dict[str, Any]]
+    by_provider: dict[str, Decimal]
+
+
+def estimate_items(items: list[dict[str, Any]]) -> Estimate:
+    """Worst-case cost of planned operations: prompt + max tokens, characters, images, seconds."""
+    table = price_table({i["provider"] for i in items})
+    out, unpriced, total, by_provider = [], [], ZERO, {}
+    for index, item in enumerate(items):
+        price = price_for(table, item["provider"], item.get("model") or "")
+        output_tokens = item.get("max_tokens") or item.get("output_tokens") or 0
+        computed = charge(price, input_tokens=item.get("input_tokens") or 0, output_tokens=output_tokens,
+                          characters=item.get("characters") or 0, images=item.get("images") or 0,
+                          seconds=item.get("seconds") or 0)
+        row = {"index": index, "provider": item["provider"], "model": item.get("model") or "",
+               "stage": item.get("stage") or "", "cost": None if computed.cost is None else float(computed.cost),
+               "priced": computed.cost is not None}
+        if computed.cost is None:
+            row["reason"] = computed.missing
+            unpriced.append(row)
+        else:
+            total += computed.cost
+            by_provider[item["provider"]] = by_provider.get(item["provider"], ZERO) + computed.cost
+        out.append(row)
+    return Estimate(out, total, unpriced, by_provider)
+
+
+def budget_decision(*, amount: Decimal, by_provider: dict[str, Decimal], at: dt.datetime | None = None
+                    ) -> dict[str, Any]:
+    """Whether spending `amount` now is allowed, warned about or blocked; reads only."""
+    config = configuration_get()
+    window = period_window(config, at or timezone.now())
+    reasons, decision = [], "allow"
+    if window is None:
+        return {"decision": "allow", "reasons": ["No budget period is in force."]}
+    totals = {(t.scope, t.key): t for t in BudgetTotal.objects.filter(period_start=window[0])}
+    checks = [(Scope(BudgetTotal.OVERALL, "", config.overall_monthly_budget), amount)]
+    budgets = {k.lower(): v for k, v in (config.provider_budgets or {}).items()}
+    for provider, part in by_provider.items():
+        checks.append((Scope(BudgetTotal.PROVIDER, provider, _dec(budgets.get(provider.lower()))), part))
+    lowest = min(config.alert_thresholds or [100])
+    for scope, part in checks:
+        if scope.budget is None:
+            continue
+        total = totals.get((scope.scope, scope.key))
+        committed = (total.spent + total.held) if total else ZERO
+        if committed + part > scope.budget:
+            decision = "block" if config.hard_budget_limit else "warn"
+            reasons.append(f"The {scope.label} ({money(scope.budget)}) would be exceeded: {money(committed)} "
+                           f"spent or held + {money(part)}.")
+        elif committed + part >= scope.budget * Decimal(lowest) / 100 and decision == "allow":
+            decision = "warn"
+            reasons.append(f"This would reach {lowest}% of the {scope.label}.")
+    return {"decision": decision, "reasons": reasons or ["Within budget."]}
+
+
+@transaction.atomic
+def hold_place(*, job_id: str, amount: Decimal | float | None = None, plan: list[dict[str, Any]] | None = None,
+               project_id: str = "", provider: str = "", user=None) -> Hold:
+    """Reserve a run's worst-case cost against the budgets (402 under a hard limit when it does not fit)."""
+    if Hold.objects.filter(job_id=job_id, released_at__isnull=True).exists():
+        raise Conflict(f"Job {job_id} already has a hold; release it first.")
+    if plan:
+        estimate = estimate_items(plan)
+        if estimate.unpriced:
+            first = estimate.unpriced[0]
+            raise ValidationFailed.on(f"plan[{first['index']}]", f"cannot be priced: {first['reason']}")
+        total, by_provider = estimate.total, estimate.by_provider
+    elif amount is not None:
+        total = money(amount)
+        if total < 0:
+            raise ValidationFailed.on("amount", "must be ≥ 0")
+        by_provider = {provider: total} if provider else {}
+    else:
+        raise ValidationFailed.on("amount", "give an amount or a plan")
+    config = configuration_get()
+    window = period_window(config, timezone.now())
+    if window is None:
+        raise ValidationFailed.on("periodType", "no budget period is in force now; a hold needs one")
+    keys = {(window[0], BudgetTotal.OVERALL, "")} | {(window[0], BudgetTotal.PROVIDER, p) for p in by_provider}
+    if config.enable_project_tracking and project_id:
+        keys.add((window[0], BudgetTotal.PROJECT, project_id))
+    totals = _lock_totals(keys)
+    budgets = {k.lower(): v for k, v in (config.provider_budgets or {}).items()}
+    checks = [(Scope(BudgetTotal.OVERALL, "", config.overall_monthly_budget), total)] + [
+        (Scope(BudgetTotal.PROVIDER, p, _dec(budgets.get(p.lower()))), part) for p, part in by_provider.items()]
+    for scope, part in checks:
+        row = totals[(window[0], scope.scope, scope.key)]
+        if config.hard_budget_limit and scope.budget is not None and row.spent + row.held + part > scope.budget:
+            raise PaymentRequired(
+                f"Hard budget limit: holding {money(part)} {config.currency} for job {job_id} does not fit the "
+                f"{scope.label} ({money(row.spent)} spent, {money(row.held)} held of {money(scope.budget)}).",
+                extra={"spent": float(row.spent), "held": float(row.held), "budget": float(scope.budget),
+                       "operationCost": float(part), "scope": scope.scope, "key": scope.key})
+    for (_, scope_name, key), row in totals.items():
+        if scope_name == BudgetTotal.OVERALL or scope_name == BudgetTotal.PROJECT:
+            row.held += total
+        else:
+            row.held += by_provider.get(key, ZERO)
+    BudgetTotal.objects.bulk_update(list(totals.values()), ["held"])
+    Hold.objects.filter(job_id=job_id).delete()  # a released hold of the same job is superseded
+    return Hold.objects.create(
+        job_id=job_id, period_start=window[0], amount=total, remaining=total, project_id=project_id,
+        provider_remaining={p: float(v) for p, v in by_provider.items()},
+    )
+
+
+@transaction.atomic
+def hold_release(*, job_id: str) -> Hold:
+    """Return what is left of a job's hold to the budgets."""
+    hold = Hold.objects.select_for_update().filter(job_id=job_id).first()
+    if hold is None:
+        raise NotFound(f"No hold for job {job_id}.")
+    if hold.released_at is not None:
+        return hold
+    config = configuration_get()
+    keys = {(hold.period_start, BudgetTotal.OVERALL, "")} | {
+        (hold.period_start, BudgetTotal.PROVIDER, p) for p in hold.provider_remaining}
+    if config.enable_project_tracking and hold.project_id:
+        keys.add((hold.period_start, BudgetTotal.PROJECT, hold.project_id))
+    totals = _lock_totals(keys)
+    for (_, scope_name, key), row in totals.items():
+        if scope_name == BudgetTotal.PROVIDER:
+            row.held -= Decimal(str(hold.provider_remaining.get(key, 0)))
+        else:
+            row.held -= hold.remaining
+        row.held = max(row.held, ZERO)
+    BudgetTotal.objects.bulk_update(list(totals.values()), ["held"])
+    hold.remaining = ZERO
+    hold.provider_remaining = {p: 0.0 for p in hold.provider_remaining}
+    hold.released_at = timezone.now()
+    hold.save()
+    return hold
+
+
+# ---- exports --------------------------------------------------------------------------------------
+
+
+def export_start(*, job_id: str, fmt: str, date_from=None, date_to=None, user=None) -> ExportJob:
+    """Queue an export of a job's operations (or all, between dates); a task writes the file."""
+    if fmt not in {"csv", "json"}:
+        raise ValidationFailed.on("format", "must be 'csv' or 'json'")
+    if job_id != "all" and not CostOperation.objects.filter(job_id=job_id).exists():
+        raise NotFound(f"No operations recorded for job {job_id}.")
+    export = ExportJob.objects.create(job_id=job_id, format=fmt, date_from=date_from, date_to=date_to,
+                                      created_by=user)
+    from .tasks import write_export
+
+    transaction.on_commit(lambda: write_export.delay(str(export.id)))
+    return export
