@@ -130,6 +130,7 @@ def price_set(*, provider_name: str, model_id: str = "", data: dict[str, Any], u
     price.set_at = timezone.now()
     price.set_by = user.get_username() if user is not None else ""
     price.save()
+    price.refresh_from_db()
     PriceChange.objects.create(provider_name=provider_name, model_id=model_id, before=before,
                                after=_price_state(price), changed_by=price.set_by)
     return price
@@ -274,10 +275,10 @@ def _raise_alerts(config: CostConfiguration, candidates: list[Alert]) -> list[Al
             seen.add(alert.dedupe_key)
             fresh.append(alert)
     Alert.objects.bulk_create(fresh, ignore_conflicts=True)
+    keys = [a.dedupe_key for a in fresh]
     if fresh and config.email_notifications_enabled:
-        ids = [a.dedupe_key for a in fresh]
-        transaction.on_commit(lambda: alerts_email(dedupe_keys=ids))
-    return fresh
+        transaction.on_commit(lambda: alerts_email(dedupe_keys=keys))
+    return list(Alert.objects.filter(dedupe_key__in=keys)) if keys else []
 
 
 def alerts_email(*, dedupe_keys: list[str]) -> None:
