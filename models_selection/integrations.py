@@ -33,8 +33,11 @@ def describe_violation(violation: Any) -> str:
     if isinstance(violation, dict):
         parts = [str(violation[k]) for k in ("rule", "term", "matchedTerm", "message") if violation.get(k)]
         return ": ".join(parts) or str(violation)
-    parts = [str(getattr(violation, k)) for k in ("rule", "term", "matched_term", "message")
-             if getattr(violation, k, None)]
+    parts = [
+        str(getattr(violation, k))
+        for k in ("rule", "term", "matched_term", "message")
+        if getattr(violation, k, None)
+    ]
     return ": ".join(parts) or str(violation)
 
 

@@ -20,8 +20,9 @@ def _fernet_for(configured: str, secret_key: str) -> Fernet:
     if configured:
         return Fernet(configured.encode())
     # No key configured: derive one from SECRET_KEY, so a fresh install still never stores plain keys.
-    derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=b"aura-provider-api-keys",
-                   info=b"fernet").derive(secret_key.encode())
+    derived = HKDF(
+        algorithm=hashes.SHA256(), length=32, salt=b"aura-provider-api-keys", info=b"fernet"
+    ).derive(secret_key.encode())
     return Fernet(base64.urlsafe_b64encode(derived))
 
 

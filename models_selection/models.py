@@ -52,7 +52,9 @@ class Provider(models.Model):
 
     name = models.CharField(max_length=50, unique=True, help_text="As used on the wire, e.g. OpenAI.")
     kind = models.CharField(max_length=20, choices=ProviderKind.choices)
-    base_url = models.URLField(max_length=300, blank=True, help_text="Empty: AURA_<NAME>_BASE_URL or the default.")
+    base_url = models.URLField(
+        max_length=300, blank=True, help_text="Empty: AURA_<NAME>_BASE_URL or the default."
+    )
     encrypted_api_key = models.TextField(blank=True, editable=False)
     needs_api_key = models.BooleanField(default=True)
     enabled = models.BooleanField(default=True)
@@ -77,7 +79,9 @@ class CatalogModel(models.Model):
     provider = models.CharField(max_length=50, db_index=True)
     model_id = models.CharField(max_length=120)
     context_window = models.PositiveIntegerField(null=True, blank=True)
-    max_tokens = models.PositiveIntegerField(null=True, blank=True, help_text="Most output tokens per request.")
+    max_tokens = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Most output tokens per request."
+    )
     aliases = models.JSONField(default=list, blank=True)
     is_deprecated = models.BooleanField(default=False)
     is_retired = models.BooleanField(default=False, help_text="The vendor no longer serves it: unavailable.")
@@ -143,6 +147,9 @@ class SelectionChange(models.Model):
 
     class Meta:
         ordering = ["-changed_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.scope} {self.project_id} {self.stage}".strip()
 
 
 class SelectionSettings(models.Model):
@@ -210,8 +217,9 @@ class ProbeResult(models.Model):
 
     provider = models.CharField(max_length=50)
     model_id = models.CharField(max_length=120)
-    status = models.CharField(max_length=10, default="pending", choices=[
-        ("pending", "pending"), ("done", "done")])
+    status = models.CharField(
+        max_length=10, default="pending", choices=[("pending", "pending"), ("done", "done")]
+    )
     is_available = models.BooleanField(null=True)
     is_deprecated = models.BooleanField(null=True)
     context_window = models.PositiveIntegerField(null=True, blank=True)
@@ -276,3 +284,6 @@ class JobDecision(models.Model):
 
     class Meta:
         ordering = ["decided_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.job_id}: {self.decision}"

@@ -16,7 +16,13 @@ from django.db.models import Q
 from aura_site.errors import FieldError, ValidationFailed
 
 from .models import STAGES, CatalogModel, ModelSelection, Scope, SelectionSettings, Source
-from .selectors import CatalogIndex, ProviderState, model_unavailable_reason, provider_states, ranked_candidates
+from .selectors import (
+    CatalogIndex,
+    ProviderState,
+    model_unavailable_reason,
+    provider_states,
+    ranked_candidates,
+)
 
 MAX_ALTERNATIVES = 5
 PINNED_SOURCES = {Source.RUN_OVERRIDE_PINNED, Source.STAGE_PINNED}
@@ -58,8 +64,13 @@ class Resolution:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "stage": self.stage, "provider": self.provider, "model_id": self.model_id, "source": self.source,
-            "reasoning": self.reasoning, "is_pinned": self.is_pinned, "is_blocked": self.is_blocked,
+            "stage": self.stage,
+            "provider": self.provider,
+            "model_id": self.model_id,
+            "source": self.source,
+            "reasoning": self.reasoning,
+            "is_pinned": self.is_pinned,
+            "is_blocked": self.is_blocked,
             "alternatives": [{"provider": a.provider, "model_id": a.model_id} for a in self.alternatives],
         }
 
@@ -134,16 +145,21 @@ def normalize_overrides(ctx: ResolutionContext, overrides: dict[str, RunOverride
             matches = ctx.catalog.by_model(override.model_id)
             providers = sorted({row.provider for row in matches})
             if len(providers) > 1:
-                errors.append(FieldError(f"{path}.modelId", f"{override.model_id!r} is served by "
-                                         f"{' and '.join(providers)}; write provider:model"))
+                errors.append(
+                    FieldError(
+                        f"{path}.modelId",
+                        f"{override.model_id!r} is served by {' and '.join(providers)}; write provider:model",
+                    )
+                )
                 continue
             # A bare id the catalog does not know keeps an empty provider: it is unavailable, not guessed.
             provider = providers[0] if providers else ""
         row = ctx.catalog.get(provider, override.model_id) if provider else None
         normalized[stage] = RunOverride(provider, row.model_id if row else override.model_id, override.pin)
     if errors:
-        raise ValidationFailed("Invalid model overrides: " + "; ".join(f"{e.field}: {e.message}" for e in errors),
-                               errors=errors)
+        raise ValidationFailed(
+            "Invalid model overrides: " + "; ".join(f"{e.field}: {e.message}" for e in errors), errors=errors
+        )
     return normalized
 
 
@@ -159,7 +175,11 @@ def _deprecation_note(row: CatalogModel | None) -> str:
 
 
 def resolve_in_memory(
-    *, stage: str, ctx: ResolutionContext, overrides: dict[str, RunOverride], allow_run_fallback: bool,
+    *,
+    stage: str,
+    ctx: ResolutionContext,
+    overrides: dict[str, RunOverride],
+    allow_run_fallback: bool,
     global_defaults_only: bool = False,
 ) -> Resolution:
     """Resolve one stage from the loaded context (no queries)."""
@@ -168,8 +188,13 @@ def resolve_in_memory(
 
     def alternatives_for(provider: str, model_id: str) -> list[Alternative]:
         exclude = (provider.lower(), model_id.lower()) if provider and model_id else None
-        ranked = ranked_candidates(catalog=ctx.catalog, providers=ctx.providers, stage=stage,
-                                   prefer_provider=provider, exclude=exclude)
+        ranked = ranked_candidates(
+            catalog=ctx.catalog,
+            providers=ctx.providers,
+            stage=stage,
+            prefer_provider=provider,
+            exclude=exclude,
+        )
         return [Alternative(r.provider, r.model_id) for r in ranked[:MAX_ALTERNATIVES]]
 
     def reasoning(final: str) -> str:
@@ -184,10 +209,20 @@ def resolve_in_memory(
         return Resolution(stage, provider, model, source, reasoning(text), source in PINNED_SOURCES, False)
 
     def block(source: str, provider: str, model_id: str, why: str, what: str) -> Resolution:
-        text = (f"Blocked: {what} {_label(provider, model_id)} is unavailable ({why}); pinned selections "
-                f"never fall back.")
-        return Resolution(stage, provider, model_id, source, reasoning(text), True, True,
-                          alternatives_for(provider, model_id))
+        text = (
+            f"Blocked: {what} {_label(provider, model_id)} is unavailable ({why}); pinned selections "
+            f"never fall back."
+        )
+        return Resolution(
+            stage,
+            provider,
+            model_id,
+            source,
+            reasoning(text),
+            True,
+            True,
+            alternatives_for(provider, model_id),
+        )
 
     def skip(level: str, provider: str, model_id: str, why: str) -> None:
         nonlocal first_skipped_provider
@@ -203,10 +238,20 @@ def resolve_in_memory(
             row, why = ctx.lookup(override.provider or "", override.model_id)
             if override.pin:
                 if why is None:
-                    return use(Source.RUN_OVERRIDE_PINNED, row.provider, override.model_id, row,
-                               "pinned run override")
-                return block(Source.RUN_OVERRIDE_PINNED, override.provider or "", override.model_id, why,
-                             "pinned run override")
+                    return use(
+                        Source.RUN_OVERRIDE_PINNED,
+                        row.provider,
+                        override.model_id,
+                        row,
+                        "pinned run override",
+                    )
+                return block(
+                    Source.RUN_OVERRIDE_PINNED,
+                    override.provider or "",
+                    override.model_id,
+                    why,
+                    "pinned run override",
+                )
             if why is None:
                 return use(Source.RUN_OVERRIDE, row.provider, override.model_id, row, "run override")
             skip("run override", override.provider or "", override.model_id, why)
@@ -218,10 +263,12 @@ def resolve_in_memory(
             row, why = ctx.lookup(selection.provider, selection.model_id)
             if selection.is_pinned:
                 if why is None:
-                    return use(Source.STAGE_PINNED, selection.provider, selection.model_id, row,
-                               "stage-pinned model")
-                return block(Source.STAGE_PINNED, selection.provider, selection.model_id, why,
-                             "stage-pinned model")
+                    return use(
+                        Source.STAGE_PINNED, selection.provider, selection.model_id, row, "stage-pinned model"
+                    )
+                return block(
+                    Source.STAGE_PINNED, selection.provider, selection.model_id, why, "stage-pinned model"
+                )
             if why is None:
                 return use(Source.STAGE, selection.provider, selection.model_id, row, "stage selection")
             skip("stage selection", selection.provider, selection.model_id, why)
@@ -232,8 +279,13 @@ def resolve_in_memory(
         if selection is not None:
             row, why = ctx.lookup(selection.provider, selection.model_id)
             if why is None:
-                return use(Source.PROJECT_OVERRIDE, selection.provider, selection.model_id, row,
-                           f"project override for {selection.project_id}")
+                return use(
+                    Source.PROJECT_OVERRIDE,
+                    selection.provider,
+                    selection.model_id,
+                    row,
+                    f"project override for {selection.project_id}",
+                )
             skip("project override", selection.provider, selection.model_id, why)
         else:
             skipped.append("no project override")
@@ -249,20 +301,35 @@ def resolve_in_memory(
     # Level 6: automatic fallback, only when enabled.
     enabled = allow_run_fallback or ctx.allow_fallback_globally
     if enabled:
-        ranked = ranked_candidates(catalog=ctx.catalog, providers=ctx.providers, stage=stage,
-                                   prefer_provider=first_skipped_provider)
+        ranked = ranked_candidates(
+            catalog=ctx.catalog, providers=ctx.providers, stage=stage, prefer_provider=first_skipped_provider
+        )
         if ranked:
             best = ranked[0]
             scope = "for this run" if allow_run_fallback else "globally"
-            text = (f"Using automatic fallback (enabled {scope}): {best.model_id}, the best available "
-                    f"non-deprecated model for {stage}.")
-            return Resolution(stage, best.provider, best.model_id, Source.AUTOMATIC_FALLBACK, reasoning(text),
-                              False, False)
+            text = (
+                f"Using automatic fallback (enabled {scope}): {best.model_id}, the best available "
+                f"non-deprecated model for {stage}."
+            )
+            return Resolution(
+                stage, best.provider, best.model_id, Source.AUTOMATIC_FALLBACK, reasoning(text), False, False
+            )
         text = f"Blocked: automatic fallback found no available, non-deprecated model for {stage}."
     else:
         nothing_set = all(s.startswith("no ") or s.startswith("run override, stage") for s in skipped)
-        text = (f"Blocked: {NO_MODEL_MESSAGE}." if nothing_set else
-                "Blocked: no selected model is available and automatic fallback is off; fix a selection "
-                "or enable automatic fallback.")
-    return Resolution(stage, "", "", Source.AUTOMATIC_FALLBACK, reasoning(text), False, True,
-                      alternatives_for(first_skipped_provider, ""))
+        text = (
+            f"Blocked: {NO_MODEL_MESSAGE}."
+            if nothing_set
+            else "Blocked: no selected model is available and automatic fallback is off; fix a selection "
+            "or enable automatic fallback."
+        )
+    return Resolution(
+        stage,
+        "",
+        "",
+        Source.AUTOMATIC_FALLBACK,
+        reasoning(text),
+        False,
+        True,
+        alternatives_for(first_skipped_provider, ""),
+    )

@@ -66,10 +66,14 @@ def provider_state(provider: Provider) -> ProviderState:
         key_source = "environment"
     else:
         key_source = None
-    base_url = (provider.base_url or env_value(f"{provider.env_prefix}BASE_URL")
-                or DEFAULT_BASE_URLS.get(provider.kind, ""))
-    return ProviderState(provider.name, provider.kind, provider.enabled, provider.needs_api_key,
-                         key_source, base_url)
+    base_url = (
+        provider.base_url
+        or env_value(f"{provider.env_prefix}BASE_URL")
+        or DEFAULT_BASE_URLS.get(provider.kind, "")
+    )
+    return ProviderState(
+        provider.name, provider.kind, provider.enabled, provider.needs_api_key, key_source, base_url
+    )
 
 
 def provider_states() -> dict[str, ProviderState]:
@@ -126,18 +130,26 @@ def price_key(row: CatalogModel) -> Decimal:
 
 
 def ranked_candidates(
-    *, catalog: CatalogIndex, providers: dict[str, ProviderState], stage: str, prefer_provider: str = "",
+    *,
+    catalog: CatalogIndex,
+    providers: dict[str, ProviderState],
+    stage: str,
+    prefer_provider: str = "",
     exclude: tuple[str, str] | None = None,
 ) -> list[CatalogModel]:
     """Available, non-deprecated models suiting the stage: the preferred provider first, then cheapest."""
     preferred = prefer_provider.lower()
     candidates = [
-        row for row in catalog.rows
-        if stage in row.stages and not row.is_deprecated
+        row
+        for row in catalog.rows
+        if stage in row.stages
+        and not row.is_deprecated
         and model_unavailable_reason(row, providers.get(row.provider.lower())) is None
         and (exclude is None or (row.provider.lower(), row.model_id.lower()) != exclude)
     ]
-    return sorted(candidates, key=lambda r: (r.provider.lower() != preferred, price_key(r), r.provider, r.model_id))
+    return sorted(
+        candidates, key=lambda r: (r.provider.lower() != preferred, price_key(r), r.provider, r.model_id)
+    )
 
 
 @dataclass(frozen=True)
@@ -186,8 +198,12 @@ def selections_current(*, project_id: str | None = None) -> CurrentSelections:
         grouped[row.scope].append(row)
     for items in grouped.values():
         items.sort(key=lambda r: (r.project_id, order.get(r.stage, 99)))
-    return CurrentSelections(grouped[Scope.GLOBAL], grouped[Scope.STAGE], grouped[Scope.PROJECT],
-                             selection_settings().allow_automatic_fallback)
+    return CurrentSelections(
+        grouped[Scope.GLOBAL],
+        grouped[Scope.STAGE],
+        grouped[Scope.PROJECT],
+        selection_settings().allow_automatic_fallback,
+    )
 
 
 def selection_history(*, limit: int = 100) -> list[SelectionChange]:
@@ -195,7 +211,11 @@ def selection_history(*, limit: int = 100) -> list[SelectionChange]:
 
 
 def audit_log(
-    *, limit: int = 100, stage: str | None = None, job_id: str | None = None, source: str | None = None,
+    *,
+    limit: int = 100,
+    stage: str | None = None,
+    job_id: str | None = None,
+    source: str | None = None,
     blocked: bool | None = None,
 ) -> list[ResolutionAudit]:
     """Resolution audit entries, newest first, filtered."""
@@ -269,7 +289,9 @@ def model_explain(*, stage: str, provider: str, model_id: str) -> Explanation:
     if row is None:
         raise ValidationFailed.on("modelId", f"{model_id!r} is not a {provider} model in the catalog")
     chosen = CatalogEntry(row, model_unavailable_reason(row, providers.get(row.provider.lower())))
-    ranked = ranked_candidates(catalog=catalog, providers=providers, stage=stage, prefer_provider=row.provider)
+    ranked = ranked_candidates(
+        catalog=catalog, providers=providers, stage=stage, prefer_provider=row.provider
+    )
     best = ranked[0] if ranked else None
     recommended = CatalogEntry(best, None) if best else None
     reasons: list[str] = []
@@ -278,30 +300,42 @@ def model_explain(*, stage: str, provider: str, model_id: str) -> Explanation:
     if not chosen.is_available:
         reasons.append(f"{row.model_id} is unavailable: {chosen.unavailable_reason}.")
     if row.is_deprecated:
-        reasons.append(f"{row.model_id} is deprecated"
-                       + (f"; the vendor recommends {row.replacement}." if row.replacement else "."))
+        reasons.append(
+            f"{row.model_id} is deprecated"
+            + (f"; the vendor recommends {row.replacement}." if row.replacement else ".")
+        )
     if best is None:
         verdict = "keep" if chosen.is_available else "no-alternative"
         reasons.append(f"No available, non-deprecated model suits {stage}; configure a provider key.")
         return Explanation(stage, chosen, None, verdict, reasons)
     if best.pk == row.pk:
-        reasons.append(f"{row.model_id} is the recommended model for {stage}: available, current and the "
-                       f"cheapest suitable {row.provider} model ({_money(price_key(row))} per 1K in+out tokens).")
+        reasons.append(
+            f"{row.model_id} is the recommended model for {stage}: available, current and the "
+            f"cheapest suitable {row.provider} model ({_money(price_key(row))} per 1K in+out tokens)."
+        )
         return Explanation(stage, chosen, recommended, "keep", reasons)
     chosen_price, best_price = price_key(row), price_key(best)
     if chosen_price != Decimal("Infinity") and best_price != Decimal("Infinity"):
         if best_price < chosen_price:
-            reasons.append(f"{best.model_id} costs {_money(best_price)} per 1K input+output tokens against "
-                           f"{_money(chosen_price)} for {row.model_id}.")
+            reasons.append(
+                f"{best.model_id} costs {_money(best_price)} per 1K input+output tokens against "
+                f"{_money(chosen_price)} for {row.model_id}."
+            )
         elif best_price > chosen_price:
-            reasons.append(f"{row.model_id} is cheaper ({_money(chosen_price)} against {_money(best_price)} "
-                           f"per 1K input+output tokens).")
+            reasons.append(
+                f"{row.model_id} is cheaper ({_money(chosen_price)} against {_money(best_price)} "
+                f"per 1K input+output tokens)."
+            )
     if (row.context_window or 0) > (best.context_window or 0):
-        reasons.append(f"{row.model_id} reads more context ({row.context_window:,} tokens against "
-                       f"{best.context_window or 0:,}).")
+        reasons.append(
+            f"{row.model_id} reads more context ({row.context_window:,} tokens against "
+            f"{best.context_window or 0:,})."
+        )
     elif (best.context_window or 0) > (row.context_window or 0):
-        reasons.append(f"{best.model_id} reads more context ({best.context_window:,} tokens against "
-                       f"{row.context_window or 0:,}).")
+        reasons.append(
+            f"{best.model_id} reads more context ({best.context_window:,} tokens against "
+            f"{row.context_window or 0:,})."
+        )
     if row.last_probe_latency_ms is not None:
         reasons.append(f"{row.model_id} answered its last probe in {row.last_probe_latency_ms} ms.")
     if best.last_probe_latency_ms is not None:

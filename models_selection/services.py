@@ -36,7 +36,7 @@ logger = logging.getLogger(__name__)
 MAX_BRIEF_LENGTH = 20_000
 DECISIONS = ("apply-recommended", "retry", "use-global-defaults", "cancel")
 DECISION_HELP = {
-    "apply-recommended": "Apply the recommended alternative for each blocked stage (or the model you choose).",
+    "apply-recommended": "Apply the recommended alternative for each blocked stage (or the one you choose).",
     "retry": "Retry with the original models, after fixing what made them unavailable.",
     "use-global-defaults": "Continue with the global defaults for the blocked stages.",
     "cancel": "Cancel the run.",
@@ -58,8 +58,15 @@ def _audit_rows(resolutions: list[Resolution], *, job_id: str, correlation_id: s
     now = timezone.now()
     return [
         ResolutionAudit(
-            provider=r.provider, stage=r.stage, model_id=r.model_id, source=r.source, reasoning=r.reasoning,
-            is_pinned=r.is_pinned, is_blocked=r.is_blocked, timestamp=now, job_id=job_id,
+            provider=r.provider,
+            stage=r.stage,
+            model_id=r.model_id,
+            source=r.source,
+            reasoning=r.reasoning,
+            is_pinned=r.is_pinned,
+            is_blocked=r.is_blocked,
+            timestamp=now,
+            job_id=job_id,
             correlation_id=correlation_id,
             alternatives=[{"provider": a.provider, "modelId": a.model_id} for a in r.alternatives],
         )
@@ -69,9 +76,14 @@ def _audit_rows(resolutions: list[Resolution], *, job_id: str, correlation_id: s
 
 @transaction.atomic
 def stages_resolve(
-    *, stages: list[str] | None = None, overrides: dict[str, RunOverride] | None = None,
-    project_id: str | None = None, allow_auto_fallback: bool = False, job_id: str = "",
-    correlation_id: str = "", global_defaults_only: frozenset[str] = frozenset(),
+    *,
+    stages: list[str] | None = None,
+    overrides: dict[str, RunOverride] | None = None,
+    project_id: str | None = None,
+    allow_auto_fallback: bool = False,
+    job_id: str = "",
+    correlation_id: str = "",
+    global_defaults_only: frozenset[str] = frozenset(),
 ) -> list[Resolution]:
     """Resolve several stages with four reads and one bulk audit insert, whatever the table sizes."""
     wanted = list(stages) if stages else list(STAGES)
@@ -81,22 +93,39 @@ def stages_resolve(
     ctx = ResolutionContext.load(project_id=project_id or None)
     normalized = normalize_overrides(ctx, overrides or {})
     resolutions = [
-        resolve_in_memory(stage=stage, ctx=ctx, overrides=normalized, allow_run_fallback=allow_auto_fallback,
-                          global_defaults_only=stage in global_defaults_only)
+        resolve_in_memory(
+            stage=stage,
+            ctx=ctx,
+            overrides=normalized,
+            allow_run_fallback=allow_auto_fallback,
+            global_defaults_only=stage in global_defaults_only,
+        )
         for stage in dict.fromkeys(wanted)
     ]
-    ResolutionAudit.objects.bulk_create(_audit_rows(resolutions, job_id=job_id, correlation_id=correlation_id))
+    ResolutionAudit.objects.bulk_create(
+        _audit_rows(resolutions, job_id=job_id, correlation_id=correlation_id)
+    )
     return resolutions
 
 
 def stage_resolve(
-    *, stage: str, overrides: dict[str, RunOverride] | None = None, project_id: str | None = None,
-    allow_auto_fallback: bool = False, job_id: str = "", correlation_id: str = "",
+    *,
+    stage: str,
+    overrides: dict[str, RunOverride] | None = None,
+    project_id: str | None = None,
+    allow_auto_fallback: bool = False,
+    job_id: str = "",
+    correlation_id: str = "",
 ) -> Resolution:
     """Resolve one stage (and write its one audit entry)."""
-    return stages_resolve(stages=[stage], overrides=overrides, project_id=project_id,
-                          allow_auto_fallback=allow_auto_fallback, job_id=job_id,
-                          correlation_id=correlation_id)[0]
+    return stages_resolve(
+        stages=[stage],
+        overrides=overrides,
+        project_id=project_id,
+        allow_auto_fallback=allow_auto_fallback,
+        job_id=job_id,
+        correlation_id=correlation_id,
+    )[0]
 
 
 # --- Selections ---------------------------------------------------------------------------------------
@@ -113,12 +142,19 @@ class SelectionOutcome:
 def _selection_snapshot(row: ModelSelection | None) -> dict[str, Any] | None:
     if row is None:
         return None
-    return {"provider": row.provider, "modelId": row.model_id, "isPinned": row.is_pinned,
-            "setBy": row.set_by_name, "setAt": row.set_at.isoformat(), "reason": row.reason}
+    return {
+        "provider": row.provider,
+        "modelId": row.model_id,
+        "isPinned": row.is_pinned,
+        "setBy": row.set_by_name,
+        "setAt": row.set_at.isoformat(),
+        "reason": row.reason,
+    }
 
 
-def _catalog_model(provider: str, model_id: str, *, provider_field: str = "provider",
-                   model_field: str = "modelId") -> tuple[Provider, CatalogModel]:
+def _catalog_model(
+    provider: str, model_id: str, *, provider_field: str = "provider", model_field: str = "modelId"
+) -> tuple[Provider, CatalogModel]:
     """The provider row and catalog row (aliases resolved), or a 422 naming the field."""
     provider_row = Provider.objects.filter(name__iexact=provider.strip()).first()
     if provider_row is None:
@@ -148,8 +184,17 @@ def _check_slot(*, scope: str, stage: str, project_id: str) -> None:
 
 @transaction.atomic
 def selection_set(
-    *, scope: str, stage: str, provider: str, model_id: str, pin: bool = False, reason: str = "",
-    project_id: str = "", allow_deprecated: bool = False, user=None, correlation_id: str = "",
+    *,
+    scope: str,
+    stage: str,
+    provider: str,
+    model_id: str,
+    pin: bool = False,
+    reason: str = "",
+    project_id: str = "",
+    allow_deprecated: bool = False,
+    user=None,
+    correlation_id: str = "",
 ) -> SelectionOutcome:
     """Set one slot (replacing what was there); a deprecated model needs allow_deprecated."""
     stage = stage or ""
@@ -165,10 +210,17 @@ def selection_set(
         retired = " and no longer served by the vendor, so it will be unavailable" if row.is_retired else ""
         warning = f"{row.model_id} is deprecated{retired}{replacement}."
         if not allow_deprecated:
-            return SelectionOutcome(False, "Not applied: the model is deprecated. Send allowDeprecated: true "
-                                    "to use it anyway.", warning, None)
-    existing = (ModelSelection.objects.select_for_update()
-                .filter(scope=scope, stage=stage, project_id=project_id).first())
+            return SelectionOutcome(
+                False,
+                "Not applied: the model is deprecated. Send allowDeprecated: true to use it anyway.",
+                warning,
+                None,
+            )
+    existing = (
+        ModelSelection.objects.select_for_update()
+        .filter(scope=scope, stage=stage, project_id=project_id)
+        .first()
+    )
     before = _selection_snapshot(existing)
     now = timezone.now()
     selection = existing or ModelSelection(scope=scope, stage=stage, project_id=project_id)
@@ -181,17 +233,30 @@ def selection_set(
     selection.reason = reason
     selection.save()
     SelectionChange.objects.create(
-        action="set", scope=scope, stage=stage, project_id=project_id, before=before,
-        after=_selection_snapshot(selection), changed_by=_user_or_none(user), changed_by_name=_username(user),
-        reason=reason, correlation_id=correlation_id,
+        action="set",
+        scope=scope,
+        stage=stage,
+        project_id=project_id,
+        before=before,
+        after=_selection_snapshot(selection),
+        changed_by=_user_or_none(user),
+        changed_by_name=_username(user),
+        reason=reason,
+        correlation_id=correlation_id,
     )
     return SelectionOutcome(True, "Model selection saved successfully", warning, selection)
 
 
 @transaction.atomic
 def selection_clear(
-    *, provider: str | None = None, stage: str | None = None, scope: str | None = None,
-    project_id: str | None = None, reason: str = "", user=None, correlation_id: str = "",
+    *,
+    provider: str | None = None,
+    stage: str | None = None,
+    scope: str | None = None,
+    project_id: str | None = None,
+    reason: str = "",
+    user=None,
+    correlation_id: str = "",
 ) -> int:
     """Empty every slot matching the filter; returns how many were cleared."""
     rows = ModelSelection.objects.select_for_update()
@@ -210,12 +275,23 @@ def selection_clear(
     if project_id is not None:
         rows = rows.filter(project_id=project_id)
     cleared = list(rows)
-    SelectionChange.objects.bulk_create([
-        SelectionChange(action="clear", scope=row.scope, stage=row.stage, project_id=row.project_id,
-                        before=_selection_snapshot(row), after=None, changed_by=_user_or_none(user),
-                        changed_by_name=_username(user), reason=reason, correlation_id=correlation_id)
-        for row in cleared
-    ])
+    SelectionChange.objects.bulk_create(
+        [
+            SelectionChange(
+                action="clear",
+                scope=row.scope,
+                stage=row.stage,
+                project_id=row.project_id,
+                before=_selection_snapshot(row),
+                after=None,
+                changed_by=_user_or_none(user),
+                changed_by_name=_username(user),
+                reason=reason,
+                correlation_id=correlation_id,
+            )
+            for row in cleared
+        ]
+    )
     ModelSelection.objects.filter(pk__in=[row.pk for row in cleared]).delete()
     return len(cleared)
 
@@ -234,7 +310,11 @@ def settings_update(*, allow_automatic_fallback: bool, user=None) -> SelectionSe
 
 @transaction.atomic
 def provider_update(
-    *, name: str, base_url: str | None = None, api_key: str | None = None, enabled: bool | None = None,
+    *,
+    name: str,
+    base_url: str | None = None,
+    api_key: str | None = None,
+    enabled: bool | None = None,
     kind: str | None = None,
 ) -> Provider:
     """Change a provider, or add an OpenAI-compatible endpoint. An empty api_key removes the stored key."""
@@ -273,8 +353,12 @@ def provider_api_key(provider: Provider) -> str | None:
 def probe_start(*, provider: str, model_id: str, user=None, correlation_id: str = "") -> ProbeResult:
     """Record a pending probe of a catalog model (the task runs it)."""
     provider_row, row = _catalog_model(provider, model_id)
-    return ProbeResult.objects.create(provider=provider_row.name, model_id=row.model_id,
-                                      tested_by=_user_or_none(user), correlation_id=correlation_id)
+    return ProbeResult.objects.create(
+        provider=provider_row.name,
+        model_id=row.model_id,
+        tested_by=_user_or_none(user),
+        correlation_id=correlation_id,
+    )
 
 
 def probe_execute(*, probe_id: int, api_key: str | None = None) -> ProbeResult:
@@ -289,8 +373,9 @@ def probe_execute(*, probe_id: int, api_key: str | None = None) -> ProbeResult:
         return probe  # running twice is harmless
     provider = Provider.objects.get(name=probe.provider)
     key = api_key or provider_api_key(provider)
-    outcome = probe_model(kind=provider.kind, base_url=provider_state(provider).base_url, api_key=key,
-                          model_id=probe.model_id)
+    outcome = probe_model(
+        kind=provider.kind, base_url=provider_state(provider).base_url, api_key=key, model_id=probe.model_id
+    )
     error = outcome.error_message
     if error and key:
         error = error.replace(key, "[redacted]")  # belt and braces: the client never echoes keys
@@ -312,7 +397,9 @@ def _probe_record(*, probe_id: int, outcome, error: str | None, used_request_key
     probe.tested_at = now
     probe.save()
     CatalogModel.objects.filter(provider=probe.provider, model_id=probe.model_id).update(
-        last_probe_ok=outcome.is_available, last_probe_error=error or "", last_probe_latency_ms=outcome.latency_ms,
+        last_probe_ok=outcome.is_available,
+        last_probe_error=error or "",
+        last_probe_latency_ms=outcome.latency_ms,
         last_probed_at=now,
     )
     return probe
@@ -339,22 +426,38 @@ def _check_brief(brief: str) -> None:
     verdict = integrations.brief_policy_check(text=brief)
     if verdict is not None and not verdict.allowed:
         violations = [integrations.describe_violation(v) for v in verdict.violations] or ["not allowed"]
-        raise ValidationFailed("The brief breaks the active content-filtering policy: " + "; ".join(violations),
-                               errors=[FieldError("brief", v) for v in violations])
+        raise ValidationFailed(
+            "The brief breaks the active content-filtering policy: " + "; ".join(violations),
+            errors=[FieldError("brief", v) for v in violations],
+        )
 
 
 @transaction.atomic
 def job_plan(
-    *, brief: str, model_overrides: dict[str, RunOverride] | None, project_id: str | None,
-    allow_auto_fallback: bool, user=None, correlation_id: str = "",
+    *,
+    brief: str,
+    model_overrides: dict[str, RunOverride] | None,
+    project_id: str | None,
+    allow_auto_fallback: bool,
+    user=None,
+    correlation_id: str = "",
 ) -> JobPlan:
     """Check the brief, resolve every stage for a new run and save it as Planned or Blocked."""
     _check_brief(brief)
-    job = Job(brief=brief, project_id=project_id or "", allow_auto_fallback=allow_auto_fallback,
-              created_by=_user_or_none(user), correlation_id=correlation_id)
-    resolutions = stages_resolve(overrides=model_overrides or {}, project_id=project_id,
-                                 allow_auto_fallback=allow_auto_fallback, job_id=job.id,
-                                 correlation_id=correlation_id)
+    job = Job(
+        brief=brief,
+        project_id=project_id or "",
+        allow_auto_fallback=allow_auto_fallback,
+        created_by=_user_or_none(user),
+        correlation_id=correlation_id,
+    )
+    resolutions = stages_resolve(
+        overrides=model_overrides or {},
+        project_id=project_id,
+        allow_auto_fallback=allow_auto_fallback,
+        job_id=job.id,
+        correlation_id=correlation_id,
+    )
     plan = JobPlan(job, resolutions)
     job.model_overrides = {stage: o.as_dict() for stage, o in (model_overrides or {}).items()}
     job.status = JobStatus.BLOCKED if plan.blocked else JobStatus.PLANNED
@@ -369,14 +472,24 @@ def _resolution_from_dict(data: dict[str, Any]) -> Resolution:
     from .resolver import Alternative
 
     return Resolution(
-        data["stage"], data["provider"], data["model_id"], data["source"], data["reasoning"], data["is_pinned"],
-        data["is_blocked"], [Alternative(a["provider"], a["model_id"]) for a in data.get("alternatives", [])],
+        data["stage"],
+        data["provider"],
+        data["model_id"],
+        data["source"],
+        data["reasoning"],
+        data["is_pinned"],
+        data["is_blocked"],
+        [Alternative(a["provider"], a["model_id"]) for a in data.get("alternatives", [])],
     )
 
 
 @transaction.atomic
 def job_decide(
-    *, job_id: str, decision: str, choices: dict[str, tuple[str, str]] | None = None, user=None,
+    *,
+    job_id: str,
+    decision: str,
+    choices: dict[str, tuple[str, str]] | None = None,
+    user=None,
     correlation_id: str = "",
 ) -> JobPlan:
     """Take one of the four options on a blocked run; every re-resolution is audited."""
@@ -391,8 +504,13 @@ def job_decide(
     if decision == "cancel":
         job.status = JobStatus.CANCELLED
         job.save(update_fields=["status", "updated_at"])
-        JobDecision.objects.create(job=job, decision=decision, outcome=job.status, decided_by=_user_or_none(user),
-                                   correlation_id=correlation_id)
+        JobDecision.objects.create(
+            job=job,
+            decision=decision,
+            outcome=job.status,
+            decided_by=_user_or_none(user),
+            correlation_id=correlation_id,
+        )
         return JobPlan(job, previous)
     if job.status != JobStatus.BLOCKED:
         raise Conflict(f"Job {job.id} is not blocked; only cancel applies.")
@@ -401,7 +519,7 @@ def job_decide(
     global_only: frozenset[str] = frozenset()
     applied: dict[str, dict[str, str]] = {}
     if decision == "apply-recommended":
-        for stage in (choices or {}):
+        for stage in choices or {}:
             if stage not in blocked:
                 raise ValidationFailed.on(f"choices.{stage}", "this stage is not blocked")
         for stage, resolution in blocked.items():
@@ -410,8 +528,10 @@ def job_decide(
                 provider, model_id = choices[stage]
                 chosen = offered.get((provider.lower(), model_id.lower()))
                 if chosen is None:
-                    raise ValidationFailed.on(f"choices.{stage}", f"{provider}:{model_id} is not one of the "
-                                              "recommended alternatives for this stage")
+                    raise ValidationFailed.on(
+                        f"choices.{stage}",
+                        f"{provider}:{model_id} is not one of the recommended alternatives for this stage",
+                    )
             elif resolution.alternatives:
                 chosen = resolution.alternatives[0]
             else:
@@ -422,15 +542,26 @@ def job_decide(
         job.model_overrides = {stage: o.as_dict() for stage, o in overrides.items()}
     elif decision == "use-global-defaults":
         global_only = frozenset(blocked)
-    resolutions = stages_resolve(overrides=overrides, project_id=job.project_id or None,
-                                 allow_auto_fallback=job.allow_auto_fallback, job_id=job.id,
-                                 correlation_id=correlation_id, global_defaults_only=global_only)
+    resolutions = stages_resolve(
+        overrides=overrides,
+        project_id=job.project_id or None,
+        allow_auto_fallback=job.allow_auto_fallback,
+        job_id=job.id,
+        correlation_id=correlation_id,
+        global_defaults_only=global_only,
+    )
     plan = JobPlan(job, resolutions)
     job.status = JobStatus.BLOCKED if plan.blocked else JobStatus.PLANNED
     job.resolutions = [r.as_dict() for r in resolutions]
     job.save()
-    JobDecision.objects.create(job=job, decision=decision, choices=applied, outcome=job.status,
-                               decided_by=_user_or_none(user), correlation_id=correlation_id)
+    JobDecision.objects.create(
+        job=job,
+        decision=decision,
+        choices=applied,
+        outcome=job.status,
+        decided_by=_user_or_none(user),
+        correlation_id=correlation_id,
+    )
     if not plan.blocked:
         integrations.cost_hold_place(job=job, resolutions=resolutions)
     return plan
