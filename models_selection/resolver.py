@@ -154,8 +154,8 @@ def normalize_overrides(ctx: ResolutionContext, overrides: dict[str, RunOverride
                 continue
             # A bare id the catalog does not know keeps an empty provider: it is unavailable, not guessed.
             provider = providers[0] if providers else ""
-        row = ctx.catalog.get(provider, override.model_id) if provider else None
-        normalized[stage] = RunOverride(provider, row.model_id if row else override.model_id, override.pin)
+        # Aliases are kept as given here; resolution names the model they stand for.
+        normalized[stage] = RunOverride(provider, override.model_id, override.pin)
     if errors:
         raise ValidationFailed(
             "Invalid model overrides: " + "; ".join(f"{e.field}: {e.message}" for e in errors), errors=errors
@@ -208,7 +208,10 @@ def resolve_in_memory(
         text = f"Using {what}: {model}{alias}." + _deprecation_note(row)
         return Resolution(stage, provider, model, source, reasoning(text), source in PINNED_SOURCES, False)
 
-    def block(source: str, provider: str, model_id: str, why: str, what: str) -> Resolution:
+    def block(
+        source: str, provider: str, model_id: str, why: str, what: str, row: CatalogModel | None
+    ) -> Resolution:
+        model_id = row.model_id if row else model_id  # an alias is reported as the model it names
         text = (
             f"Blocked: {what} {_label(provider, model_id)} is unavailable ({why}); pinned selections "
             f"never fall back."
@@ -251,6 +254,7 @@ def resolve_in_memory(
                     override.model_id,
                     why,
                     "pinned run override",
+                    row,
                 )
             if why is None:
                 return use(Source.RUN_OVERRIDE, row.provider, override.model_id, row, "run override")
@@ -267,7 +271,12 @@ def resolve_in_memory(
                         Source.STAGE_PINNED, selection.provider, selection.model_id, row, "stage-pinned model"
                     )
                 return block(
-                    Source.STAGE_PINNED, selection.provider, selection.model_id, why, "stage-pinned model"
+                    Source.STAGE_PINNED,
+                    selection.provider,
+                    selection.model_id,
+                    why,
+                    "stage-pinned model",
+                    row,
                 )
             if why is None:
                 return use(Source.STAGE, selection.provider, selection.model_id, row, "stage selection")
