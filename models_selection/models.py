@@ -52,7 +52,7 @@ class Provider(models.Model):
 
     name = models.CharField(max_length=50, unique=True, help_text="As used on the wire, e.g. OpenAI.")
     kind = models.CharField(max_length=20, choices=ProviderKind.choices)
-    base_url = models.URLField(
+    base_url = models.CharField(
         max_length=300, blank=True, help_text="Empty: AURA_<NAME>_BASE_URL or the default."
     )
     encrypted_api_key = models.TextField(blank=True, editable=False)

@@ -21,7 +21,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('name', models.CharField(help_text='As used on the wire, e.g. OpenAI.', max_length=50, unique=True)),
                 ('kind', models.CharField(choices=[('openai', 'OpenAI'), ('anthropic', 'Anthropic'), ('gemini', 'Gemini'), ('ollama', 'Ollama'), ('openai_compatible', 'OpenAI-compatible')], max_length=20)),
-                ('base_url', models.URLField(blank=True, help_text='Empty: AURA_<NAME>_BASE_URL or the default.', max_length=300)),
+                ('base_url', models.CharField(blank=True, help_text='Empty: AURA_<NAME>_BASE_URL or the default.', max_length=300)),
                 ('encrypted_api_key', models.TextField(blank=True, editable=False)),
                 ('needs_api_key', models.BooleanField(default=True)),
                 ('enabled', models.BooleanField(default=True)),
