@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery.exceptions import TimeoutError as CeleryTimeout
 from django.http import HttpRequest
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
 from aura_site.auth import read_access, write_access
@@ -288,10 +288,13 @@ def model_test(request: HttpRequest, payload: ProbeIn):
     try:
         result.get(timeout=60, propagate=True, disable_sync_subtasks=False)
     except CeleryTimeout:
-        return 504, {
-            "detail": "The probe did not finish within 60 seconds; see GET /api/models/available later.",
-            "errors": [],
-        }
+        return Status(
+            504,
+            {
+                "detail": "The probe did not finish within 60 seconds; see GET /api/models/available later.",
+                "errors": [],
+            },
+        )
     probe.refresh_from_db()
     return {
         "provider": probe.provider,
@@ -406,7 +409,7 @@ def _job(plan_or_job, request: HttpRequest) -> dict:
 def _plan_answer(plan: services.JobPlan, request: HttpRequest, ok_status: int):
     body = _job(plan, request)
     if not plan.blocked or plan.job.status == "Cancelled":
-        return ok_status, body
+        return Status(ok_status, body)
     blocked = [r for r in body["resolutions"] if r["is_blocked"]]
     stages = ", ".join(r["stage"] for r in blocked)
     body.update(
@@ -418,7 +421,7 @@ def _plan_answer(plan: services.JobPlan, request: HttpRequest, ok_status: int):
             "options": [{"option": o, "description": services.DECISION_HELP[o]} for o in services.DECISIONS],
         }
     )
-    return 409, body
+    return Status(409, body)
 
 
 @router.post(
