@@ -37,11 +37,19 @@ def build_parser() -> argparse.ArgumentParser:
     generate = commands.add_parser("generate", help="plan a video generation run and print the models")
     generate.add_argument("--brief", required=True, help="what the video is about")
     generate.add_argument(
-        "--model-override", action="append", default=[], metavar="STAGE=MODEL",
+        "--model-override",
+        action="append",
+        default=[],
+        metavar="STAGE=MODEL",
         help="use MODEL for STAGE in this run (repeatable)",
     )
     generate.add_argument(
-        "--pin-model", action="append", nargs="?", const="*", default=[], metavar="STAGE",
+        "--pin-model",
+        action="append",
+        nargs="?",
+        const="*",
+        default=[],
+        metavar="STAGE",
         help="pin the override of STAGE (blocks if unavailable); without STAGE: pin --model",
     )
     generate.add_argument("--model", help="use MODEL for every stage in this run")
@@ -102,15 +110,25 @@ def overrides_from_args(args: argparse.Namespace, provider_names: dict[str, str]
 
 def _table(rows: list[list[str]]) -> str:
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows)
+    return "\n".join(
+        "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows
+    )
 
 
 def print_plan(plan, out: TextIO) -> None:
     """The resolution table, then what to do when blocked."""
     rows = [["STAGE", "PROVIDER", "MODEL", "SOURCE", "PINNED", "STATUS"]]
     for r in plan.resolutions:
-        rows.append([r.stage, r.provider or "-", r.model_id or "-", r.source, "yes" if r.is_pinned else "no",
-                     "BLOCKED" if r.is_blocked else "ok"])
+        rows.append(
+            [
+                r.stage,
+                r.provider or "-",
+                r.model_id or "-",
+                r.source,
+                "yes" if r.is_pinned else "no",
+                "BLOCKED" if r.is_blocked else "ok",
+            ]
+        )
     print(f"Job {plan.job.id}: {plan.job.status}", file=out)
     print(_table(rows), file=out)
     if not plan.blocked:
@@ -159,8 +177,14 @@ def generate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             print(f"aura generate: no user {args.user!r}", file=err)
             return EXIT_BAD_ARGUMENTS
     try:
-        plan = job_plan(brief=args.brief, model_overrides=overrides, project_id=args.project,
-                        allow_auto_fallback=args.allow_auto_fallback, user=user, correlation_id="cli")
+        plan = job_plan(
+            brief=args.brief,
+            model_overrides=overrides,
+            project_id=args.project,
+            allow_auto_fallback=args.allow_auto_fallback,
+            user=user,
+            correlation_id="cli",
+        )
     except ValidationFailed as error:
         print(f"aura generate: {error.detail}", file=err)
         return EXIT_BAD_ARGUMENTS

@@ -12,14 +12,18 @@ pytestmark = pytest.mark.django_db
 
 
 def test_the_guide_set_selection_example_works_verbatim(world, owner_api):
-    response = owner_api.post("/api/models/selection", {
-        "provider": "OpenAI",
-        "stage": "script",
-        "modelId": "gpt-4o",
-        "scope": "Stage",
-        "pin": True,
-        "reason": "Need consistent script quality",
-    }, HTTP_X_CORRELATION_ID="def456")
+    response = owner_api.post(
+        "/api/models/selection",
+        {
+            "provider": "OpenAI",
+            "stage": "script",
+            "modelId": "gpt-4o",
+            "scope": "Stage",
+            "pin": True,
+            "reason": "Need consistent script quality",
+        },
+        HTTP_X_CORRELATION_ID="def456",
+    )
 
     assert response.status_code == 200
     assert response.json() == {
@@ -29,16 +33,38 @@ def test_the_guide_set_selection_example_works_verbatim(world, owner_api):
         "correlationId": "def456",
     }
     row = ModelSelection.objects.get()
-    assert (row.scope, row.stage, row.provider, row.model_id, row.is_pinned) == ("Stage", "script", "OpenAI",
-                                                                                   "gpt-4o", True)
+    assert (row.scope, row.stage, row.provider, row.model_id, row.is_pinned) == (
+        "Stage",
+        "script",
+        "OpenAI",
+        "gpt-4o",
+        True,
+    )
     assert row.set_by_name == "owner"
 
 
 def test_the_guide_get_selection_example_has_its_shape(world, owner_api):
-    owner_api.post("/api/models/selection", {"provider": "OpenAI", "stage": "", "modelId": "gpt-4o-mini",
-                                             "scope": "Global", "reason": "User selection"})
-    owner_api.post("/api/models/selection", {"provider": "OpenAI", "stage": "script", "modelId": "gpt-4o",
-                                             "scope": "Stage", "pin": True, "reason": "User pinned for consistency"})
+    owner_api.post(
+        "/api/models/selection",
+        {
+            "provider": "OpenAI",
+            "stage": "",
+            "modelId": "gpt-4o-mini",
+            "scope": "Global",
+            "reason": "User selection",
+        },
+    )
+    owner_api.post(
+        "/api/models/selection",
+        {
+            "provider": "OpenAI",
+            "stage": "script",
+            "modelId": "gpt-4o",
+            "scope": "Stage",
+            "pin": True,
+            "reason": "User pinned for consistency",
+        },
+    )
 
     body = owner_api.get("/api/models/selection", HTTP_X_CORRELATION_ID="abc123").json()
 
@@ -46,27 +72,45 @@ def test_the_guide_get_selection_example_has_its_shape(world, owner_api):
     assert body["correlationId"] == "abc123"
     [global_default] = body["globalDefaults"]
     assert {k: v for k, v in global_default.items() if k not in {"setAt", "projectId"}} == {
-        "provider": "OpenAI", "stage": "", "modelId": "gpt-4o-mini", "scope": "Global", "isPinned": False,
-        "setBy": "owner", "reason": "User selection",
+        "provider": "OpenAI",
+        "stage": "",
+        "modelId": "gpt-4o-mini",
+        "scope": "Global",
+        "isPinned": False,
+        "setBy": "owner",
+        "reason": "User selection",
     }
     [stage] = body["stageSelections"]
-    assert (stage["stage"], stage["modelId"], stage["scope"], stage["isPinned"]) == ("script", "gpt-4o", "Stage",
-                                                                                     True)
+    assert (stage["stage"], stage["modelId"], stage["scope"], stage["isPinned"]) == (
+        "script",
+        "gpt-4o",
+        "Stage",
+        True,
+    )
     assert stage["setAt"].endswith("Z") or "+00:00" in stage["setAt"]
 
 
 def test_the_guide_clear_example_works_verbatim(world, owner_api):
-    owner_api.post("/api/models/selection", {"provider": "OpenAI", "stage": "script", "modelId": "gpt-4o",
-                                             "scope": "Stage"})
+    owner_api.post(
+        "/api/models/selection",
+        {"provider": "OpenAI", "stage": "script", "modelId": "gpt-4o", "scope": "Stage"},
+    )
 
-    response = owner_api.post("/api/models/selection/clear", {
-        "provider": "OpenAI",
-        "stage": "script",
-        "scope": "Stage",
-    }, HTTP_X_CORRELATION_ID="ghi789")
+    response = owner_api.post(
+        "/api/models/selection/clear",
+        {
+            "provider": "OpenAI",
+            "stage": "script",
+            "scope": "Stage",
+        },
+        HTTP_X_CORRELATION_ID="ghi789",
+    )
 
-    assert response.json() == {"success": True, "message": "Selections cleared successfully",
-                               "correlationId": "ghi789"}
+    assert response.json() == {
+        "success": True,
+        "message": "Selections cleared successfully",
+        "correlationId": "ghi789",
+    }
     assert not ModelSelection.objects.exists()
 
 
@@ -80,7 +124,11 @@ def test_the_guide_available_example_works_verbatim(owner_api):
     assert body["correlationId"] == "xyz789"
     gpt4o = next(m for m in body["providers"]["OpenAI"] if m["modelId"] == "gpt-4o")
     assert {k: gpt4o[k] for k in ("provider", "modelId", "contextWindow", "isDeprecated")} == {
-        "provider": "OpenAI", "modelId": "gpt-4o", "contextWindow": 128000, "isDeprecated": False}
+        "provider": "OpenAI",
+        "modelId": "gpt-4o",
+        "contextWindow": 128000,
+        "isDeprecated": False,
+    }
     assert "gpt-4o-latest" in gpt4o["aliases"]
     assert gpt4o["maxTokens"] > 0
     # No key is configured in the test environment, so the model says why it cannot run.
@@ -98,10 +146,16 @@ def test_every_model_named_in_the_guide_is_seeded_with_its_true_status():
     assert (gpt4.is_deprecated, gpt4.is_retired, gpt4.replacement) == (True, False, "gpt-4.1")
     opus = row("Anthropic", "claude-3-opus")
     assert (opus.is_deprecated, opus.is_retired, opus.replacement) == (True, True, "claude-opus-4-5")
-    assert CatalogModel.objects.filter(provider="Anthropic", model_id="claude-opus-4-5", is_retired=False).exists()
+    assert CatalogModel.objects.filter(
+        provider="Anthropic", model_id="claude-opus-4-5", is_retired=False
+    ).exists()
     assert str(row("OpenAI", "gpt-4o").input_price_per_1k.normalize()) == "0.0025"
     assert {p for p in CatalogModel.objects.values_list("provider", flat=True)} == {
-        "OpenAI", "Anthropic", "Gemini", "Ollama"}
+        "OpenAI",
+        "Anthropic",
+        "Gemini",
+        "Ollama",
+    }
 
 
 def test_setting_a_deprecated_model_is_not_applied_without_allow_deprecated(world, owner_api):
@@ -117,22 +171,34 @@ def test_setting_a_deprecated_model_is_not_applied_without_allow_deprecated(worl
 
 
 def test_an_alias_is_stored_as_its_model(world, owner_api):
-    owner_api.post("/api/models/selection", {"provider": "openai", "modelId": "gpt-4o-latest", "scope": "Global"})
+    owner_api.post(
+        "/api/models/selection", {"provider": "openai", "modelId": "gpt-4o-latest", "scope": "Global"}
+    )
 
     assert ModelSelection.objects.values_list("provider", "model_id").get() == ("OpenAI", "gpt-4o")
 
 
-@pytest.mark.parametrize(("change", "field"), [
-    ({"modelId": "gpt-99"}, "modelId"),
-    ({"provider": "Nobody"}, "provider"),
-    ({"scope": "Galaxy"}, "scope"),
-    ({"stage": "editing"}, "stage"),
-    ({"scope": "Project"}, "projectId"),
-    ({"scope": "Global", "stage": ""}, "pin"),
-    ({"unexpected": 1}, "unexpected"),
-])
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"modelId": "gpt-99"}, "modelId"),
+        ({"provider": "Nobody"}, "provider"),
+        ({"scope": "Galaxy"}, "scope"),
+        ({"stage": "editing"}, "stage"),
+        ({"scope": "Project"}, "projectId"),
+        ({"scope": "Global", "stage": ""}, "pin"),
+        ({"unexpected": 1}, "unexpected"),
+    ],
+)
 def test_bad_selections_are_422_naming_the_field(world, owner_api, change, field):
-    body = {"provider": "OpenAI", "stage": "script", "modelId": "gpt-4o", "scope": "Stage", "pin": True, **change}
+    body = {
+        "provider": "OpenAI",
+        "stage": "script",
+        "modelId": "gpt-4o",
+        "scope": "Stage",
+        "pin": True,
+        **change,
+    }
 
     response = owner_api.post("/api/models/selection", body)
 
@@ -160,13 +226,23 @@ def test_setting_a_slot_again_replaces_it_and_history_keeps_before_and_after(wor
 
 def test_project_selections_are_kept_per_project(world, owner_api):
     for project, model in [("alpha", "gpt-4o"), ("beta", "gpt-4o-mini")]:
-        owner_api.post("/api/models/selection", {"provider": "OpenAI", "modelId": model, "scope": "Project",
-                                                 "projectId": project, "stage": "visual"})
+        owner_api.post(
+            "/api/models/selection",
+            {
+                "provider": "OpenAI",
+                "modelId": model,
+                "scope": "Project",
+                "projectId": project,
+                "stage": "visual",
+            },
+        )
 
     body = owner_api.get("/api/models/selection").json()
 
-    assert [(s["projectId"], s["modelId"]) for s in body["projectSelections"]] == [("alpha", "gpt-4o"),
-                                                                                 ("beta", "gpt-4o-mini")]
+    assert [(s["projectId"], s["modelId"]) for s in body["projectSelections"]] == [
+        ("alpha", "gpt-4o"),
+        ("beta", "gpt-4o-mini"),
+    ]
 
 
 def test_automatic_fallback_is_off_by_default_and_can_be_turned_on(world, owner_api):
@@ -181,22 +257,34 @@ def test_automatic_fallback_is_off_by_default_and_can_be_turned_on(world, owner_
 def test_resolve_answers_every_stage_in_the_documented_shape(world, owner_api):
     owner_api.post("/api/models/selection", {"provider": "OpenAI", "modelId": "gpt-4o", "scope": "Global"})
 
-    body = owner_api.post("/api/models/resolve", {
-        "modelOverrides": {"script": {"provider": "Anthropic", "modelId": "claude-3-opus", "pin": True}},
-    }).json()
+    body = owner_api.post(
+        "/api/models/resolve",
+        {
+            "modelOverrides": {"script": {"provider": "Anthropic", "modelId": "claude-3-opus", "pin": True}},
+        },
+    ).json()
 
     assert body["blocked"] is True
     assert [r["stage"] for r in body["resolutions"]] == ["script", "visual", "narration", "refinement"]
     script = body["resolutions"][0]
-    assert set(script) == {"stage", "provider", "modelId", "source", "reasoning", "isPinned", "isBlocked",
-                           "alternatives"}
+    assert set(script) == {
+        "stage",
+        "provider",
+        "modelId",
+        "source",
+        "reasoning",
+        "isPinned",
+        "isBlocked",
+        "alternatives",
+    }
     assert script["alternatives"][0] == {"provider": "Anthropic", "modelId": "claude-haiku-4-5"}
     assert body["resolutions"][1]["source"] == "GlobalDefault"
 
 
 def test_explain_compares_with_the_recommended_model(world, owner_api):
-    body = owner_api.post("/api/models/explain", {"stage": "script", "provider": "OpenAI",
-                                                  "modelId": "gpt-4"}).json()
+    body = owner_api.post(
+        "/api/models/explain", {"stage": "script", "provider": "OpenAI", "modelId": "gpt-4"}
+    ).json()
 
     assert body["verdict"] == "switch"
     assert body["recommended"]["modelId"] == "gpt-4o-mini"
@@ -205,8 +293,9 @@ def test_explain_compares_with_the_recommended_model(world, owner_api):
 
 
 def test_explain_keeps_the_recommended_model(world, owner_api):
-    body = owner_api.post("/api/models/explain", {"stage": "script", "provider": "OpenAI",
-                                                  "modelId": "gpt-4o-mini"}).json()
+    body = owner_api.post(
+        "/api/models/explain", {"stage": "script", "provider": "OpenAI", "modelId": "gpt-4o-mini"}
+    ).json()
 
     assert body["verdict"] == "keep"
 
@@ -224,13 +313,18 @@ SECRET = "sk-live-very-secret-0123456789"
 def test_a_provider_key_is_write_only_and_encrypted_at_rest(owner_api, caplog):
     caplog.set_level(logging.DEBUG)
 
-    put = owner_api.put("/api/models/providers/OpenAI", {"apiKey": SECRET, "baseUrl": "https://example.test/v1"})
+    put = owner_api.put(
+        "/api/models/providers/OpenAI", {"apiKey": SECRET, "baseUrl": "https://example.test/v1"}
+    )
     listed = owner_api.get("/api/models/providers")
 
     assert put.status_code == 200
     openai = next(p for p in listed.json()["providers"] if p["name"] == "OpenAI")
-    assert (openai["hasApiKey"], openai["apiKeySource"], openai["baseUrl"]) == (True, "stored",
-                                                                               "https://example.test/v1")
+    assert (openai["hasApiKey"], openai["apiKeySource"], openai["baseUrl"]) == (
+        True,
+        "stored",
+        "https://example.test/v1",
+    )
     stored = Provider.objects.get(name="OpenAI").encrypted_api_key
     assert stored and SECRET not in stored
     for text in (put.content.decode(), listed.content.decode(), caplog.text):
@@ -268,8 +362,9 @@ def test_ollama_needs_no_key_but_starts_disabled(owner_api):
 
 
 def test_an_openai_compatible_endpoint_can_be_added(owner_api):
-    response = owner_api.put("/api/models/providers/Together", {"baseUrl": "https://api.together.test/v1",
-                                                                "apiKey": SECRET})
+    response = owner_api.put(
+        "/api/models/providers/Together", {"baseUrl": "https://api.together.test/v1", "apiKey": SECRET}
+    )
 
     assert response.status_code == 200
     row = Provider.objects.get(name="Together")

@@ -20,8 +20,9 @@ def test_resolving_four_stages_writes_four_entries_with_source_reasoning_and_cor
     SelectionFactory(scope="Stage", stage="script", provider="OpenAI", model_id="gpt-4o", is_pinned=True)
     SelectionFactory(scope="Global", stage="", provider="Anthropic", model_id="claude-opus-4-5")
 
-    services.stages_resolve(overrides={"visual": RunOverride("OpenAI", "gpt-9", True)}, job_id="job-1",
-                            correlation_id="corr-42")
+    services.stages_resolve(
+        overrides={"visual": RunOverride("OpenAI", "gpt-9", True)}, job_id="job-1", correlation_id="corr-42"
+    )
 
     entries = {e.stage: e for e in ResolutionAudit.objects.all()}
     assert set(entries) == {"script", "visual", "narration", "refinement"}
@@ -90,11 +91,23 @@ def test_the_audit_log_api_filters_and_lists_newest_first(world, owner_api):
     everything = owner_api.get("/api/models/audit-log", {"limit": 100}).json()
     blocked = owner_api.get("/api/models/audit-log", {"blocked": "true"}).json()
     by_job = owner_api.get("/api/models/audit-log", {"jobId": "job-a"}).json()
-    by_source = owner_api.get("/api/models/audit-log", {"source": "RunOverridePinned", "stage": "visual"}).json()
+    by_source = owner_api.get(
+        "/api/models/audit-log", {"source": "RunOverridePinned", "stage": "visual"}
+    ).json()
 
     assert [e["jobId"] for e in everything["entries"]] == ["job-c", "job-b", "job-a"]
-    assert set(everything["entries"][0]) >= {"provider", "stage", "modelId", "source", "reasoning", "isPinned",
-                                             "isBlocked", "timestamp", "jobId", "correlationId"}
+    assert set(everything["entries"][0]) >= {
+        "provider",
+        "stage",
+        "modelId",
+        "source",
+        "reasoning",
+        "isPinned",
+        "isBlocked",
+        "timestamp",
+        "jobId",
+        "correlationId",
+    }
     assert [e["jobId"] for e in blocked["entries"]] == ["job-b"]
     assert [e["jobId"] for e in by_job["entries"]] == ["job-a"]
     assert [e["jobId"] for e in by_source["entries"]] == ["job-b"]
@@ -109,15 +122,19 @@ def test_the_api_has_no_way_to_change_the_audit_log():
 
 def _queries_to_resolve_all_stages(project_id: str) -> int:
     with CaptureQueriesContext(connection) as captured:
-        services.stages_resolve(project_id=project_id, overrides={"script": RunOverride("OpenAI", "gpt-4o", True)})
+        services.stages_resolve(
+            project_id=project_id, overrides={"script": RunOverride("OpenAI", "gpt-4o", True)}
+        )
     return len(captured)
 
 
 def _grow(selections: int, audit_rows: int) -> None:
-    ModelSelection.objects.bulk_create([
-        SelectionFactory.build(scope="Project", stage="script", project_id=f"p{i}", model_id="gpt-4o")
-        for i in range(ModelSelection.objects.filter(scope="Project").count(), selections)
-    ])
+    ModelSelection.objects.bulk_create(
+        [
+            SelectionFactory.build(scope="Project", stage="script", project_id=f"p{i}", model_id="gpt-4o")
+            for i in range(ModelSelection.objects.filter(scope="Project").count(), selections)
+        ]
+    )
     ResolutionAudit.objects.bulk_create([AuditFactory.build() for _ in range(audit_rows)])
 
 

@@ -48,8 +48,9 @@ def test_single_stage_override(global_default):
 
 
 def test_multiple_stage_overrides(global_default):
-    code, out, _ = run("generate", "--brief", "...", "--model-override", "script=gpt-4",
-                       "--model-override", "visual=gpt-4o")
+    code, out, _ = run(
+        "generate", "--brief", "...", "--model-override", "script=gpt-4", "--model-override", "visual=gpt-4o"
+    )
 
     rows = plan_rows(out)
     assert code == 0
@@ -57,15 +58,25 @@ def test_multiple_stage_overrides(global_default):
 
 
 def test_pinned_stage_override(global_default):
-    code, out, _ = run("generate", "--brief", "...", "--model-override", "script=gpt-4", "--pin-model", "script")
+    code, out, _ = run(
+        "generate", "--brief", "...", "--model-override", "script=gpt-4", "--pin-model", "script"
+    )
 
     assert code == 0
     assert plan_rows(out)["script"] == ["OpenAI", "gpt-4", "RunOverridePinned", "yes", "ok"]
 
 
 def test_a_pinned_unavailable_override_blocks_with_exit_3_and_the_options(global_default):
-    code, out, _ = run("generate", "--brief", "...", "--model-override", "script=claude-3-opus",
-                       "--pin-model", "script", "--allow-auto-fallback")
+    code, out, _ = run(
+        "generate",
+        "--brief",
+        "...",
+        "--model-override",
+        "script=claude-3-opus",
+        "--pin-model",
+        "script",
+        "--allow-auto-fallback",
+    )
 
     assert code == 3
     assert plan_rows(out)["script"] == ["Anthropic", "claude-3-opus", "RunOverridePinned", "yes", "BLOCKED"]
@@ -97,7 +108,9 @@ def test_pinned_model_that_is_unavailable_blocks_every_stage(world):
 
 
 def test_per_stage_models(global_default):
-    code, out, _ = run("generate", "--script-model", "gpt-4o", "--visual-model", "claude-3-opus", "--brief", "...")
+    code, out, _ = run(
+        "generate", "--script-model", "gpt-4o", "--visual-model", "claude-3-opus", "--brief", "..."
+    )
 
     rows = plan_rows(out)
     assert code == 0
@@ -116,12 +129,16 @@ def test_allow_auto_fallback(world):
 
 
 def test_project_overrides_apply(world):
-    SelectionFactory(scope="Project", stage="", project_id="launch", provider="Anthropic", model_id="claude-opus-4-5")
+    SelectionFactory(
+        scope="Project", stage="", project_id="launch", provider="Anthropic", model_id="claude-opus-4-5"
+    )
 
     code, out, _ = run("generate", "--brief", "...", "--project", "launch")
 
     assert code == 0
-    assert {tuple(r[:3]) for r in plan_rows(out).values()} == {("Anthropic", "claude-opus-4-5", "ProjectOverride")}
+    assert {tuple(r[:3]) for r in plan_rows(out).values()} == {
+        ("Anthropic", "claude-opus-4-5", "ProjectOverride")
+    }
 
 
 def test_provider_prefix_names_the_provider(world):
@@ -138,16 +155,19 @@ def test_the_plan_is_audited_with_the_job_id(world):
     assert ResolutionAudit.objects.filter(job_id=job.id).count() == 4
 
 
-@pytest.mark.parametrize("argv", [
-    ["generate"],
-    ["generate", "--brief", "x", "--model-override", "editing=gpt-4o"],
-    ["generate", "--brief", "x", "--model-override", "script"],
-    ["generate", "--brief", "x", "--pin-model", "script"],
-    ["generate", "--brief", "x", "--pin-model"],
-    ["generate", "--brief", "x", "--model-override", "script=Nobody:gpt-4o", "--unknown-flag"],
-    ["generate", "--brief", "   "],
-    ["explode"],
-])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["generate"],
+        ["generate", "--brief", "x", "--model-override", "editing=gpt-4o"],
+        ["generate", "--brief", "x", "--model-override", "script"],
+        ["generate", "--brief", "x", "--pin-model", "script"],
+        ["generate", "--brief", "x", "--pin-model"],
+        ["generate", "--brief", "x", "--model-override", "script=Nobody:gpt-4o", "--unknown-flag"],
+        ["generate", "--brief", "   "],
+        ["explode"],
+    ],
+)
 def test_bad_arguments_exit_2(world, argv):
     code, out, err = run(*argv)
 
@@ -157,8 +177,9 @@ def test_bad_arguments_exit_2(world, argv):
 
 
 def test_the_module_runs_as_a_script():
-    result = subprocess.run([sys.executable, "-m", "aura_site.cli", "generate"], capture_output=True, text=True,
-                            timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "aura_site.cli", "generate"], capture_output=True, text=True, timeout=60
+    )
 
     assert result.returncode == 2
     assert "--brief" in result.stderr
@@ -172,10 +193,18 @@ def test_the_console_script_sets_up_django_and_plans_against_its_database(tmp_pa
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "CELERY_BROKER_URL"}}
     env.update(AURA_DATA_DIR=str(tmp_path), SECRET_KEY="cli-test-secret-key-0123456789abcdef")
     root = settings.BASE_DIR
-    subprocess.run([sys.executable, "manage.py", "migrate", "-v", "0"], cwd=root, env=env, check=True, timeout=120)
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "-v", "0"], cwd=root, env=env, check=True, timeout=120
+    )
 
-    result = subprocess.run([sys.executable, "-m", "aura_site.cli", "generate", "--brief", "x", "--model", "gpt-4o"],
-                            cwd=root, env=env, capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "aura_site.cli", "generate", "--brief", "x", "--model", "gpt-4o"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
     # A fresh install has no provider keys: the run override is unavailable and nothing else is set.
     assert result.returncode == 3, result.stderr

@@ -27,7 +27,12 @@ def test_the_guide_override_body_blocks_when_nothing_catches_the_retired_unpinne
     assert response.status_code == 409
     body = response.json()
     assert [s["stage"] for s in body["blockedStages"]] == ["visual", "narration", "refinement"]
-    assert [o["option"] for o in body["options"]] == ["apply-recommended", "retry", "use-global-defaults", "cancel"]
+    assert [o["option"] for o in body["options"]] == [
+        "apply-recommended",
+        "retry",
+        "use-global-defaults",
+        "cancel",
+    ]
     script = body["resolutions"][0]
     assert (script["source"], script["modelId"], script["isPinned"]) == ("RunOverridePinned", "gpt-4", True)
     assert "deprecated" in script["reasoning"]
@@ -46,8 +51,12 @@ def test_the_guide_override_body_plans_with_a_global_default(world, owner_api):
     assert response.status_code == 201
     body = response.json()
     assert body["status"] == "Planned"
-    assert [r["source"] for r in body["resolutions"]] == ["RunOverridePinned", "GlobalDefault", "GlobalDefault",
-                                                          "GlobalDefault"]
+    assert [r["source"] for r in body["resolutions"]] == [
+        "RunOverridePinned",
+        "GlobalDefault",
+        "GlobalDefault",
+        "GlobalDefault",
+    ]
     assert owner_api.get(f"/api/jobs/{body['jobId']}").json()["resolutions"] == body["resolutions"]
 
 
@@ -62,14 +71,20 @@ def test_automatic_fallback_for_the_run_plans_a_blocked_run(world, owner_api):
 def test_apply_recommended_uses_the_alternatives_and_is_audited(world, owner_api):
     job_id = owner_api.post("/api/jobs", GUIDE_BODY).json()["jobId"]
 
-    response = owner_api.post(f"/api/jobs/{job_id}/decision", {
-        "decision": "apply-recommended",
-        "choices": {"visual": {"provider": "OpenAI", "modelId": "gpt-4o"}},
-    })
+    response = owner_api.post(
+        f"/api/jobs/{job_id}/decision",
+        {
+            "decision": "apply-recommended",
+            "choices": {"visual": {"provider": "OpenAI", "modelId": "gpt-4o"}},
+        },
+    )
 
     assert response.status_code == 200
     resolutions = {r["stage"]: r for r in response.json()["resolutions"]}
-    assert (resolutions["visual"]["modelId"], resolutions["visual"]["source"]) == ("gpt-4o", "RunOverridePinned")
+    assert (resolutions["visual"]["modelId"], resolutions["visual"]["source"]) == (
+        "gpt-4o",
+        "RunOverridePinned",
+    )
     assert resolutions["narration"]["modelId"] == "gpt-4o-mini"  # nothing preferred: the cheapest
     assert Job.objects.get(pk=job_id).status == "Planned"
     assert JobDecision.objects.get().decision == "apply-recommended"
@@ -79,9 +94,13 @@ def test_apply_recommended_uses_the_alternatives_and_is_audited(world, owner_api
 def test_apply_recommended_refuses_a_model_that_was_not_recommended(world, owner_api):
     job_id = owner_api.post("/api/jobs", GUIDE_BODY).json()["jobId"]
 
-    response = owner_api.post(f"/api/jobs/{job_id}/decision", {
-        "decision": "apply-recommended", "choices": {"visual": {"provider": "Gemini", "modelId": "gemini-2.5-flash"}},
-    })
+    response = owner_api.post(
+        f"/api/jobs/{job_id}/decision",
+        {
+            "decision": "apply-recommended",
+            "choices": {"visual": {"provider": "Gemini", "modelId": "gemini-2.5-flash"}},
+        },
+    )
 
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "choices.visual"
@@ -100,18 +119,26 @@ def test_retry_stays_blocked_until_the_cause_is_fixed(world, owner_api):
 
 
 def test_use_global_defaults_resolves_blocked_stages_from_the_global_default(world, owner_api):
-    owner_api.post("/api/models/selection", {"provider": "OpenAI", "stage": "visual", "modelId": "gpt-4o",
-                                             "scope": "Stage"})
-    body = {"brief": "x", "modelOverrides": {"script": {"provider": "OpenAI", "modelId": "gpt-9", "pin": True}}}
+    owner_api.post(
+        "/api/models/selection",
+        {"provider": "OpenAI", "stage": "visual", "modelId": "gpt-4o", "scope": "Stage"},
+    )
+    body = {
+        "brief": "x",
+        "modelOverrides": {"script": {"provider": "OpenAI", "modelId": "gpt-9", "pin": True}},
+    }
     job = owner_api.post("/api/jobs", body).json()
-    owner_api.post("/api/models/selection", {"provider": "Anthropic", "modelId": "claude-opus-4-5",
-                                             "scope": "Global"})
+    owner_api.post(
+        "/api/models/selection", {"provider": "Anthropic", "modelId": "claude-opus-4-5", "scope": "Global"}
+    )
 
     response = owner_api.post(f"/api/jobs/{job['jobId']}/decision", {"decision": "use-global-defaults"})
 
     resolutions = {r["stage"]: r for r in response.json()["resolutions"]}
-    assert (resolutions["script"]["source"], resolutions["script"]["modelId"]) == ("GlobalDefault",
-                                                                                   "claude-opus-4-5")
+    assert (resolutions["script"]["source"], resolutions["script"]["modelId"]) == (
+        "GlobalDefault",
+        "claude-opus-4-5",
+    )
     assert resolutions["visual"]["source"] == "Stage"
     assert "use-global-defaults" in resolutions["script"]["reasoning"]
 
@@ -134,7 +161,9 @@ def test_an_unknown_job_is_404_and_a_bad_decision_422(world, owner_api):
 
 
 def test_a_bad_override_stage_is_422_and_writes_nothing(world, owner_api):
-    response = owner_api.post("/api/jobs", {"brief": "x", "modelOverrides": {"editing": {"modelId": "gpt-4o"}}})
+    response = owner_api.post(
+        "/api/jobs", {"brief": "x", "modelOverrides": {"editing": {"modelId": "gpt-4o"}}}
+    )
 
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "modelOverrides.editing"
@@ -160,7 +189,11 @@ def other_app_services(monkeypatch):
 
     def active_policy_check(*, text):
         calls["policy"].append(text)
-        return PolicyVerdict(False, [{"rule": "bannedWords", "term": "forbidden"}]) if "forbidden" in text else None
+        return (
+            PolicyVerdict(False, [{"rule": "bannedWords", "term": "forbidden"}])
+            if "forbidden" in text
+            else None
+        )
 
     def hold_place(**kwargs):
         calls["hold"].append(kwargs)
@@ -225,7 +258,9 @@ def test_pinned_stage_models_and_catalog_prices_for_the_costs_app(world):
     from .factories import SelectionFactory
 
     SelectionFactory(scope="Stage", stage="script", provider="OpenAI", model_id="gpt-4o", is_pinned=True)
-    SelectionFactory(scope="Stage", stage="visual", provider="OpenAI", model_id="gpt-4o-mini", is_pinned=False)
+    SelectionFactory(
+        scope="Stage", stage="visual", provider="OpenAI", model_id="gpt-4o-mini", is_pinned=False
+    )
 
     assert pinned_stage_models() == {"script": ("OpenAI", "gpt-4o")}
     prices = catalog_prices()
