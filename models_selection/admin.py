@@ -1,1 +1,186 @@
-from django.contrib import admin  # noqa: F401
+"""Admin: catalog, providers (key write-only), selections, probes, jobs; the audit log is read-only."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin
+
+from . import services
+from .models import (
+    CatalogModel,
+    Job,
+    JobDecision,
+    ModelSelection,
+    ProbeResult,
+    Provider,
+    ResolutionAudit,
+    SelectionChange,
+    SelectionSettings,
+)
+from .selectors import provider_state
+
+
+@admin.register(CatalogModel)
+class CatalogModelAdmin(admin.ModelAdmin):
+    list_display = [
+        "model_id",
+        "provider",
+        "context_window",
+        "max_tokens",
+        "is_deprecated",
+        "is_retired",
+        "replacement",
+        "input_price_per_1k",
+        "output_price_per_1k",
+        "last_probe_ok",
+    ]
+    list_filter = ["provider", "is_deprecated", "is_retired", "last_probe_ok"]
+    search_fields = ["model_id", "replacement", "notes"]
+    readonly_fields = ["last_probe_ok", "last_probe_error", "last_probe_latency_ms", "last_probed_at"]
+
+
+class ProviderForm(forms.ModelForm):
+    """The API key is write-only: the field starts empty, empty keeps the stored key."""
+
+    api_key = forms.CharField(
+        required=False,
+        widget=forms.PasswordInput(render_value=False),
+        help_text="Write-only. Leave empty to keep the stored key; tick 'Remove key' to delete it.",
+    )
+    remove_api_key = forms.BooleanField(required=False, label="Remove key")
+
+    class Meta:
+        model = Provider
+        fields = ["name", "kind", "base_url", "needs_api_key", "enabled"]
+
+
+@admin.register(Provider)
+class ProviderAdmin(admin.ModelAdmin):
+    form = ProviderForm
+    list_display = ["name", "kind", "enabled", "needs_api_key", "has_api_key", "effective_base_url"]
+    list_filter = ["kind", "enabled"]
+    readonly_fields = ["has_api_key", "effective_base_url"]
+
+    @admin.display(boolean=True, description="API key")
+    def has_api_key(self, obj: Provider) -> bool:
+        return provider_state(obj).has_api_key
+
+    @admin.display(description="Base URL in use")
+    def effective_base_url(self, obj: Provider) -> str:
+        return provider_state(obj).base_url
+
+    def save_model(self, request, obj: Provider, form, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if form.cleaned_data.get("remove_api_key"):
+            services.provider_update(name=obj.name, api_key="")
+        elif form.cleaned_data.get("api_key"):
+            services.provider_update(name=obj.name, api_key=form.cleaned_data["api_key"])
+
+
+@admin.register(ModelSelection)
+class ModelSelectionAdmin(admin.ModelAdmin):
+    list_display = [
+        "scope",
+        "stage",
+        "project_id",
+        "provider",
+        "model_id",
+        "is_pinned",
+        "set_by_name",
+        "set_at",
+    ]
+    list_filter = ["scope", "stage", "is_pinned", "provider"]
+    search_fields = ["project_id", "model_id", "reason"]
+
+
+@admin.register(SelectionSettings)
+class SelectionSettingsAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "updated_by_name", "updated_at"]
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows anyone may read and nobody may add, change or delete here."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(ResolutionAudit)
+class ResolutionAuditAdmin(ReadOnlyAdmin):
+    list_display = [
+        "timestamp",
+        "stage",
+        "source",
+        "provider",
+        "model_id",
+        "is_pinned",
+        "is_blocked",
+        "job_id",
+    ]
+    list_filter = ["stage", "source", "is_blocked", "is_pinned", "provider"]
+    search_fields = ["job_id", "correlation_id", "model_id", "reasoning"]
+    date_hierarchy = "timestamp"
+
+    def get_actions(self, request):
+        return {}  # not even the bulk "delete selected" action
+
+
+@admin.register(SelectionChange)
+class SelectionChangeAdmin(ReadOnlyAdmin):
+    list_display = ["changed_at", "action", "scope", "stage", "project_id", "changed_by_name", "reason"]
+    list_filter = ["action", "scope", "stage"]
+
+
+@admin.register(ProbeResult)
+class ProbeResultAdmin(ReadOnlyAdmin):
+    list_display = [
+        "created_at",
+        "provider",
+        "model_id",
+        "status",
+        "is_available",
+        "latency_ms",
+        "error_message",
+    ]
+    list_filter = ["provider", "status", "is_available"]
+    search_fields = ["model_id", "error_message"]
+
+
+class JobDecisionInline(admin.TabularInline):
+    model = JobDecision
+    extra = 0
+    can_delete = False
+    readonly_fields = ["decision", "choices", "outcome", "decided_by", "decided_at", "correlation_id"]
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Job)
+class JobAdmin(admin.ModelAdmin):
+    list_display = ["id", "status", "project_id", "created_by", "created_at"]
+    list_filter = ["status"]
+    search_fields = ["id", "project_id", "brief"]
+    readonly_fields = [
+        "id",
+        "brief",
+        "project_id",
+        "model_overrides",
+        "allow_auto_fallback",
+        "status",
+        "resolutions",
+        "created_by",
+        "created_at",
+        "updated_at",
+        "correlation_id",
+    ]
+    inlines = [JobDecisionInline]
+
+    def has_add_permission(self, request) -> bool:
+        return False  # runs are planned through the API or `aura generate`, which resolve and audit

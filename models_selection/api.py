@@ -1,7 +1,475 @@
-"""REST routes of the models_selection app."""
+"""REST routes of the models_selection app (mounted at the API root: full paths below)."""
 
 from __future__ import annotations
 
-from ninja import Router
+from celery.exceptions import TimeoutError as CeleryTimeout
+from django.http import HttpRequest
+from ninja import Query, Router, Schema, Status
+from pydantic import Field
+
+from aura_site.auth import read_access, write_access
+from aura_site.errors import ValidationFailed
+from aura_site.schemas import READ_ERRORS, WRITE_ERRORS, ErrorOut
+
+from . import selectors, services
+from .models import CatalogModel, Job, ModelSelection, ProbeResult, Provider, ResolutionAudit, SelectionChange
+from .models import SelectionSettings as SettingsRow
+from .resolver import Resolution, RunOverride
+from .schemas import (
+    AuditLogOut,
+    AvailableOut,
+    BlockedJobOut,
+    DecisionIn,
+    ExplainIn,
+    ExplainOut,
+    JobIn,
+    JobOut,
+    ProbeIn,
+    ProbeOut,
+    ProviderIn,
+    ProvidersOut,
+    ResolveIn,
+    ResolveOut,
+    SelectionClearIn,
+    SelectionClearOut,
+    SelectionHistoryOut,
+    SelectionIn,
+    SelectionSetOut,
+    SelectionsOut,
+    SettingsIn,
+    SettingsOut,
+)
 
 router = Router(tags=["Model selection"], by_alias=True)
+
+READ_422 = {**READ_ERRORS, 422: ErrorOut}
+
+
+def _entry(entry: selectors.CatalogEntry) -> dict:
+    row = entry.row
+    return {
+        "provider": row.provider,
+        "model_id": row.model_id,
+        "max_tokens": row.max_tokens,
+        "context_window": row.context_window,
+        "aliases": row.aliases,
+        "is_deprecated": row.is_deprecated,
+        "replacement": row.replacement or None,
+        "is_retired": row.is_retired,
+        "is_available": entry.is_available,
+        "unavailable_reason": entry.unavailable_reason,
+        "stages": row.stages,
+        "input_price_per_1k": row.input_price_per_1k,
+        "output_price_per_1k": row.output_price_per_1k,
+        "last_probe_latency_ms": row.last_probe_latency_ms,
+    }
+
+
+@router.get("/models/available", response={200: AvailableOut, **READ_422}, auth=read_access(CatalogModel))
+def models_available(request: HttpRequest, provider: str | None = None):
+    """Catalog models by provider, each saying whether it can run now and why not."""
+    if provider and not Provider.objects.filter(name__iexact=provider).exists():
+        raise ValidationFailed.on("provider", f"unknown provider {provider!r}")
+    grouped = selectors.catalog_available(provider=provider)
+    providers = {name: [_entry(e) for e in entries] for name, entries in grouped.items()}
+    return {
+        "providers": providers,
+        "total_count": sum(len(v) for v in providers.values()),
+        "correlation_id": request.correlation_id,
+    }
+
+
+def _selection(row: ModelSelection) -> dict:
+    return {
+        "provider": row.provider,
+        "stage": row.stage,
+        "model_id": row.model_id,
+        "scope": row.scope,
+        "is_pinned": row.is_pinned,
+        "set_by": row.set_by_name,
+        "set_at": row.set_at,
+        "reason": row.reason,
+        "project_id": row.project_id,
+    }
+
+
+@router.get(
+    "/models/selection", response={200: SelectionsOut, **READ_ERRORS}, auth=read_access(ModelSelection)
+)
+def selection_get(request: HttpRequest):
+    """The current Global, Stage and Project selections and the automatic-fallback setting."""
+    current = selectors.selections_current()
+    return {
+        "global_defaults": [_selection(r) for r in current.global_defaults],
+        "stage_selections": [_selection(r) for r in current.stage_selections],
+        "project_selections": [_selection(r) for r in current.project_selections],
+        "allow_automatic_fallback": current.allow_automatic_fallback,
+        "correlation_id": request.correlation_id,
+    }
+
+
+@router.post(
+    "/models/selection",
+    response={200: SelectionSetOut, **WRITE_ERRORS},
+    auth=write_access(ModelSelection, "change"),
+)
+def selection_post(request: HttpRequest, payload: SelectionIn):
+    """Set one slot; a deprecated model answers applied=false unless allowDeprecated is true."""
+    outcome = services.selection_set(
+        scope=payload.scope,
+        stage=payload.stage,
+        provider=payload.provider,
+        model_id=payload.model_id,
+        pin=payload.pin,
+        reason=payload.reason,
+        project_id=payload.project_id or "",
+        allow_deprecated=payload.allow_deprecated,
+        user=request.user,
+        correlation_id=request.correlation_id,
+    )
+    return {
+        "applied": outcome.applied,
+        "reason": outcome.reason,
+        "deprecation_warning": outcome.deprecation_warning,
+        "correlation_id": request.correlation_id,
+    }
+
+
+@router.post(
+    "/models/selection/clear",
+    response={200: SelectionClearOut, **WRITE_ERRORS},
+    auth=write_access(ModelSelection, "delete"),
+)
+def selection_clear(request: HttpRequest, payload: SelectionClearIn):
+    """Empty the slots matching provider/stage/scope (and projectId)."""
+    count = services.selection_clear(
+        provider=payload.provider,
+        stage=payload.stage,
+        scope=payload.scope,
+        project_id=payload.project_id,
+        reason=payload.reason,
+        user=request.user,
+        correlation_id=request.correlation_id,
+    )
+    message = "Selections cleared successfully" if count else "No selection matched; nothing to clear"
+    return {"success": True, "message": message, "correlation_id": request.correlation_id}
+
+
+class HistoryQuery(Schema):
+    limit: int = Field(default=100, ge=1, le=1000)
+
+
+@router.get(
+    "/models/selection/history",
+    response={200: SelectionHistoryOut, **READ_422},
+    auth=read_access(SelectionChange),
+)
+def selection_history(request: HttpRequest, filters: Query[HistoryQuery]):
+    """Every set and clear of a selection slot, newest first."""
+    changes = [
+        {
+            "action": c.action,
+            "scope": c.scope,
+            "stage": c.stage,
+            "project_id": c.project_id,
+            "before": c.before,
+            "after": c.after,
+            "changed_by": c.changed_by_name,
+            "changed_at": c.changed_at,
+            "reason": c.reason,
+            "correlation_id": c.correlation_id,
+        }
+        for c in selectors.selection_history(limit=filters.limit)
+    ]
+    return {"changes": changes, "correlation_id": request.correlation_id}
+
+
+@router.get("/models/settings", response={200: SettingsOut, **READ_ERRORS}, auth=read_access(SettingsRow))
+def settings_get(request: HttpRequest):
+    """The model-selection settings."""
+    return {
+        "allow_automatic_fallback": selectors.selection_settings().allow_automatic_fallback,
+        "correlation_id": request.correlation_id,
+    }
+
+
+@router.put(
+    "/models/settings", response={200: SettingsOut, **WRITE_ERRORS}, auth=write_access(SettingsRow, "change")
+)
+def settings_put(request: HttpRequest, payload: SettingsIn):
+    """Turn automatic fallback on or off (off by default)."""
+    row = services.settings_update(
+        allow_automatic_fallback=payload.allow_automatic_fallback, user=request.user
+    )
+    return {
+        "allow_automatic_fallback": row.allow_automatic_fallback,
+        "correlation_id": request.correlation_id,
+    }
+
+
+class AuditQuery(Schema):
+    limit: int = Field(default=100, ge=1, le=1000)
+    stage: str | None = None
+    job_id: str | None = Field(default=None, alias="jobId")
+    source: str | None = None
+    blocked: bool | None = None
+
+
+@router.get("/models/audit-log", response={200: AuditLogOut, **READ_422}, auth=read_access(ResolutionAudit))
+def audit_log(request: HttpRequest, filters: Query[AuditQuery]):
+    """Resolution audit entries, newest first, filtered by stage, jobId, source and blocked."""
+    entries = [
+        {
+            "id": e.pk,
+            "provider": e.provider,
+            "stage": e.stage,
+            "model_id": e.model_id,
+            "source": e.source,
+            "reasoning": e.reasoning,
+            "is_pinned": e.is_pinned,
+            "is_blocked": e.is_blocked,
+            "timestamp": e.timestamp,
+            "job_id": e.job_id or None,
+            "correlation_id": e.correlation_id,
+            "alternatives": [{"provider": a["provider"], "model_id": a["modelId"]} for a in e.alternatives],
+        }
+        for e in selectors.audit_log(
+            limit=filters.limit,
+            stage=filters.stage,
+            job_id=filters.job_id,
+            source=filters.source,
+            blocked=filters.blocked,
+        )
+    ]
+    return {"entries": entries, "count": len(entries), "correlation_id": request.correlation_id}
+
+
+def _overrides(raw: dict) -> dict[str, RunOverride]:
+    return {stage: RunOverride(o.provider, o.model_id, o.pin) for stage, o in raw.items()}
+
+
+def _resolutions(resolutions: list[Resolution]) -> list[dict]:
+    return [r.as_dict() for r in resolutions]
+
+
+@router.post("/models/resolve", response={200: ResolveOut, **READ_422}, auth=read_access(ModelSelection))
+def resolve(request: HttpRequest, payload: ResolveIn):
+    """Resolve the stages of a hypothetical run without creating one (audited, with no jobId)."""
+    resolutions = services.stages_resolve(
+        stages=payload.stages,
+        overrides=_overrides(payload.model_overrides),
+        project_id=payload.project_id,
+        allow_auto_fallback=payload.allow_auto_fallback,
+        correlation_id=request.correlation_id,
+    )
+    return {
+        "resolutions": _resolutions(resolutions),
+        "blocked": any(r.is_blocked for r in resolutions),
+        "correlation_id": request.correlation_id,
+    }
+
+
+@router.post(
+    "/models/test",
+    response={200: ProbeOut, **WRITE_ERRORS, 504: ErrorOut},
+    auth=write_access(ProbeResult, "add"),
+)
+def model_test(request: HttpRequest, payload: ProbeIn):
+    """Probe a model against its provider's real API (in a Celery task); the apiKey is used once."""
+    from .tasks import probe_run, seal_key
+
+    probe = services.probe_start(
+        provider=payload.provider,
+        model_id=payload.model_id,
+        user=request.user,
+        correlation_id=request.correlation_id,
+    )
+    result = probe_run.delay(probe.pk, seal_key(payload.api_key))
+    try:
+        result.get(timeout=60, propagate=True, disable_sync_subtasks=False)
+    except CeleryTimeout:
+        return Status(
+            504,
+            {
+                "detail": "The probe did not finish within 60 seconds; see GET /api/models/available later.",
+                "errors": [],
+            },
+        )
+    probe.refresh_from_db()
+    return {
+        "provider": probe.provider,
+        "model_id": probe.model_id,
+        "is_available": bool(probe.is_available),
+        "is_deprecated": bool(probe.is_deprecated)
+        if probe.is_deprecated is not None
+        else CatalogModel.objects.get(provider=probe.provider, model_id=probe.model_id).is_deprecated,
+        "context_window": probe.context_window,
+        "max_tokens": probe.max_tokens,
+        "latency_ms": probe.latency_ms,
+        "error_message": probe.error_message or None,
+        "tested_at": probe.tested_at,
+        "correlation_id": request.correlation_id,
+    }
+
+
+@router.post("/models/explain", response={200: ExplainOut, **READ_422}, auth=read_access(CatalogModel))
+def explain(request: HttpRequest, payload: ExplainIn):
+    """Compare a model with the recommended one for a stage, in plain words."""
+    if not Provider.objects.filter(name__iexact=payload.provider).exists():
+        raise ValidationFailed.on("provider", f"unknown provider {payload.provider!r}")
+    result = selectors.model_explain(
+        stage=payload.stage, provider=payload.provider, model_id=payload.model_id
+    )
+
+    def side(entry: selectors.CatalogEntry | None) -> dict | None:
+        if entry is None:
+            return None
+        row = entry.row
+        return {
+            "provider": row.provider,
+            "model_id": row.model_id,
+            "input_price_per_1k": row.input_price_per_1k,
+            "output_price_per_1k": row.output_price_per_1k,
+            "context_window": row.context_window,
+            "is_deprecated": row.is_deprecated,
+            "replacement": row.replacement or None,
+            "is_available": entry.is_available,
+            "unavailable_reason": entry.unavailable_reason,
+            "last_probe_latency_ms": row.last_probe_latency_ms,
+        }
+
+    return {
+        "stage": result.stage,
+        "chosen": side(result.chosen),
+        "recommended": side(result.recommended),
+        "verdict": result.verdict,
+        "reasons": result.reasons,
+        "correlation_id": request.correlation_id,
+    }
+
+
+def _provider(row: Provider, state: selectors.ProviderState) -> dict:
+    return {
+        "name": row.name,
+        "kind": row.kind,
+        "base_url": state.base_url,
+        "enabled": row.enabled,
+        "needs_api_key": row.needs_api_key,
+        "has_api_key": state.has_api_key,
+        "api_key_source": state.key_source,
+        "is_usable": state.unavailable_reason() is None,
+        "unusable_reason": state.unavailable_reason(),
+    }
+
+
+@router.get("/models/providers", response={200: ProvidersOut, **READ_ERRORS}, auth=read_access(Provider))
+def providers_get(request: HttpRequest):
+    """Providers with their base URL and whether a key is configured (never the key)."""
+    return {
+        "providers": [_provider(row, state) for row, state in selectors.providers_list()],
+        "correlation_id": request.correlation_id,
+    }
+
+
+@router.put(
+    "/models/providers/{provider}",
+    response={200: ProvidersOut, **WRITE_ERRORS},
+    auth=write_access(Provider, "change"),
+)
+def provider_put(request: HttpRequest, provider: str, payload: ProviderIn):
+    """Set baseUrl, apiKey (write-only; "" removes it) and enabled; adds OpenAI-compatible providers."""
+    row = services.provider_update(
+        name=provider,
+        base_url=payload.base_url,
+        api_key=payload.api_key,
+        enabled=payload.enabled,
+        kind=payload.kind,
+    )
+    return {
+        "providers": [_provider(row, selectors.provider_state(row))],
+        "correlation_id": request.correlation_id,
+    }
+
+
+def _job(plan_or_job, request: HttpRequest) -> dict:
+    job = plan_or_job.job if isinstance(plan_or_job, services.JobPlan) else plan_or_job
+    return {
+        "job_id": job.id,
+        "status": job.status,
+        "brief": job.brief,
+        "project_id": job.project_id or None,
+        "allow_auto_fallback": job.allow_auto_fallback,
+        "resolutions": job.resolutions,
+        "blocked": any(r["is_blocked"] for r in job.resolutions),
+        "created_at": job.created_at,
+        "correlation_id": request.correlation_id,
+    }
+
+
+def _plan_answer(plan: services.JobPlan, request: HttpRequest, ok_status: int):
+    body = _job(plan, request)
+    if not plan.blocked or plan.job.status == "Cancelled":
+        return Status(ok_status, body)
+    blocked = [r for r in body["resolutions"] if r["is_blocked"]]
+    stages = ", ".join(r["stage"] for r in blocked)
+    body.update(
+        {
+            "detail": f"Model unavailable: blocked stage(s) {stages}. Choose one of the options "
+            f"(POST /api/jobs/{plan.job.id}/decision).",
+            "errors": [],
+            "blocked_stages": blocked,
+            "options": [{"option": o, "description": services.DECISION_HELP[o]} for o in services.DECISIONS],
+        }
+    )
+    return Status(409, body)
+
+
+@router.post(
+    "/jobs",
+    response={
+        201: JobOut,
+        409: BlockedJobOut,
+        **{k: v for k, v in WRITE_ERRORS.items() if k != 409},
+        402: ErrorOut,
+    },
+    auth=write_access(Job, "add"),
+)
+def job_create(request: HttpRequest, payload: JobIn):
+    """Plan a run: resolve every stage; 201 with the plan, or 409 with the blocked stages and options."""
+    plan = services.job_plan(
+        brief=payload.brief,
+        model_overrides=_overrides(payload.model_overrides),
+        project_id=payload.project_id,
+        allow_auto_fallback=payload.allow_auto_fallback,
+        user=request.user,
+        correlation_id=request.correlation_id,
+    )
+    return _plan_answer(plan, request, 201)
+
+
+@router.get("/jobs/{job_id}", response={200: JobOut, **READ_ERRORS}, auth=read_access(Job))
+def job_get(request: HttpRequest, job_id: str):
+    """One run and its current plan."""
+    return _job(selectors.job_get(job_id=job_id), request)
+
+
+@router.post(
+    "/jobs/{job_id}/decision",
+    response={
+        200: JobOut,
+        409: BlockedJobOut,
+        402: ErrorOut,
+        **{k: v for k, v in WRITE_ERRORS.items() if k != 409},
+    },
+    auth=write_access(Job, "change"),
+)
+def job_decision(request: HttpRequest, job_id: str, payload: DecisionIn):
+    """Take apply-recommended (optionally with chosen models), retry, use-global-defaults or cancel."""
+    plan = services.job_decide(
+        job_id=job_id,
+        decision=payload.decision,
+        choices={stage: (c.provider, c.model_id) for stage, c in payload.choices.items()},
+        user=request.user,
+        correlation_id=request.correlation_id,
+    )
+    return _plan_answer(plan, request, 200)

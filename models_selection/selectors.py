@@ -1,0 +1,352 @@
+"""Reads: the catalog with availability, selections, histories, providers, and prices for other apps."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Q
+
+from .keys import env_value
+from .models import (
+    STAGES,
+    CatalogModel,
+    Job,
+    ModelSelection,
+    Provider,
+    ProviderKind,
+    ResolutionAudit,
+    Scope,
+    SelectionChange,
+    SelectionSettings,
+)
+
+DEFAULT_BASE_URLS = {
+    ProviderKind.OPENAI: "https://api.openai.com/v1",
+    ProviderKind.ANTHROPIC: "https://api.anthropic.com",
+    ProviderKind.GEMINI: "https://generativelanguage.googleapis.com",
+    ProviderKind.OLLAMA: "http://127.0.0.1:11434",
+    ProviderKind.OPENAI_COMPATIBLE: "",
+}
+
+
+@dataclass(frozen=True)
+class ProviderState:
+    """What availability needs to know about a provider, with no secret in it."""
+
+    name: str
+    kind: str
+    enabled: bool
+    needs_api_key: bool
+    key_source: str | None  # "stored", "environment" or None
+    base_url: str
+
+    @property
+    def has_api_key(self) -> bool:
+        return self.key_source is not None
+
+    def unavailable_reason(self) -> str | None:
+        if not self.enabled:
+            return f"provider {self.name} is disabled"
+        if self.needs_api_key and not self.has_api_key:
+            return f"provider {self.name} has no API key (set it in admin, the API or {_env_key(self.name)})"
+        return None
+
+
+def _env_key(name: str) -> str:
+    cleaned = "".join(c if c.isalnum() else "_" for c in name.upper())
+    return f"AURA_{cleaned}_API_KEY"
+
+
+def provider_state(provider: Provider) -> ProviderState:
+    """The provider's state; reads the environment, never the network."""
+    if provider.encrypted_api_key:
+        key_source = "stored"
+    elif env_value(f"{provider.env_prefix}API_KEY"):
+        key_source = "environment"
+    else:
+        key_source = None
+    base_url = (
+        provider.base_url
+        or env_value(f"{provider.env_prefix}BASE_URL")
+        or DEFAULT_BASE_URLS.get(provider.kind, "")
+    )
+    return ProviderState(
+        provider.name, provider.kind, provider.enabled, provider.needs_api_key, key_source, base_url
+    )
+
+
+def provider_states() -> dict[str, ProviderState]:
+    """Every provider by lower-cased name (one query)."""
+    return {p.name.lower(): provider_state(p) for p in Provider.objects.all()}
+
+
+def model_unavailable_reason(row: CatalogModel | None, provider: ProviderState | None) -> str | None:
+    """Why this catalog model cannot run now, or None when it can. Only database facts count."""
+    if row is None:
+        return "not in the model catalog"
+    if row.is_retired:
+        return f"retired by the vendor{f' (replacement: {row.replacement})' if row.replacement else ''}"
+    if provider is None:
+        return f"provider {row.provider} is not configured"
+    reason = provider.unavailable_reason()
+    if reason:
+        return reason
+    if row.last_probe_ok is False:
+        return f"the last probe failed: {row.last_probe_error or 'unknown error'}"
+    return None
+
+
+class CatalogIndex:
+    """The catalog in memory: look models up by provider and id or alias, case-insensitively."""
+
+    def __init__(self, rows: list[CatalogModel]) -> None:
+        self.rows = rows
+        self._by_key: dict[tuple[str, str], CatalogModel] = {}
+        self._by_model: dict[str, list[CatalogModel]] = {}
+        for row in rows:
+            for name in [row.model_id, *row.aliases]:
+                self._by_key.setdefault((row.provider.lower(), name.lower()), row)
+                bucket = self._by_model.setdefault(name.lower(), [])
+                if row not in bucket:
+                    bucket.append(row)
+
+    @classmethod
+    def load(cls) -> CatalogIndex:
+        return cls(list(CatalogModel.objects.all()))
+
+    def get(self, provider: str, model_id: str) -> CatalogModel | None:
+        return self._by_key.get((provider.lower(), model_id.lower()))
+
+    def by_model(self, model_id: str) -> list[CatalogModel]:
+        return list(self._by_model.get(model_id.lower(), []))
+
+
+def price_key(row: CatalogModel) -> Decimal:
+    """Input plus output price per 1K tokens; unknown prices sort last."""
+    if row.input_price_per_1k is None and row.output_price_per_1k is None:
+        return Decimal("Infinity")
+    return (row.input_price_per_1k or Decimal(0)) + (row.output_price_per_1k or Decimal(0))
+
+
+def ranked_candidates(
+    *,
+    catalog: CatalogIndex,
+    providers: dict[str, ProviderState],
+    stage: str,
+    prefer_provider: str = "",
+    exclude: tuple[str, str] | None = None,
+) -> list[CatalogModel]:
+    """Available, non-deprecated models suiting the stage: the preferred provider first, then cheapest."""
+    preferred = prefer_provider.lower()
+    candidates = [
+        row
+        for row in catalog.rows
+        if stage in row.stages
+        and not row.is_deprecated
+        and model_unavailable_reason(row, providers.get(row.provider.lower())) is None
+        and (exclude is None or (row.provider.lower(), row.model_id.lower()) != exclude)
+    ]
+    return sorted(
+        candidates, key=lambda r: (r.provider.lower() != preferred, price_key(r), r.provider, r.model_id)
+    )
+
+
+@dataclass(frozen=True)
+class CatalogEntry:
+    row: CatalogModel
+    unavailable_reason: str | None
+
+    @property
+    def is_available(self) -> bool:
+        return self.unavailable_reason is None
+
+
+def catalog_available(*, provider: str | None = None) -> dict[str, list[CatalogEntry]]:
+    """Catalog models grouped by provider, each saying whether it can run and why not (two queries)."""
+    providers = provider_states()
+    rows = CatalogModel.objects.all()
+    if provider:
+        rows = rows.filter(provider__iexact=provider)
+    grouped: dict[str, list[CatalogEntry]] = {}
+    for row in rows:
+        state = providers.get(row.provider.lower())
+        grouped.setdefault(row.provider, []).append(CatalogEntry(row, model_unavailable_reason(row, state)))
+    return grouped
+
+
+@dataclass(frozen=True)
+class CurrentSelections:
+    global_defaults: list[ModelSelection]
+    stage_selections: list[ModelSelection]
+    project_selections: list[ModelSelection]
+    allow_automatic_fallback: bool
+
+
+def selection_settings() -> SelectionSettings:
+    return SelectionSettings.objects.get_or_create(pk=1)[0]
+
+
+def selections_current(*, project_id: str | None = None) -> CurrentSelections:
+    """Every selection (project ones for one project when given), and the fallback setting."""
+    rows = ModelSelection.objects.all()
+    if project_id is not None:
+        rows = rows.filter(~Q(scope=Scope.PROJECT) | Q(project_id=project_id))
+    grouped: dict[str, list[ModelSelection]] = {Scope.GLOBAL: [], Scope.STAGE: [], Scope.PROJECT: []}
+    order = {stage: i for i, stage in enumerate(("", *STAGES))}
+    for row in rows:
+        grouped[row.scope].append(row)
+    for items in grouped.values():
+        items.sort(key=lambda r: (r.project_id, order.get(r.stage, 99)))
+    return CurrentSelections(
+        grouped[Scope.GLOBAL],
+        grouped[Scope.STAGE],
+        grouped[Scope.PROJECT],
+        selection_settings().allow_automatic_fallback,
+    )
+
+
+def selection_history(*, limit: int = 100) -> list[SelectionChange]:
+    return list(SelectionChange.objects.all()[:limit])
+
+
+def audit_log(
+    *,
+    limit: int = 100,
+    stage: str | None = None,
+    job_id: str | None = None,
+    source: str | None = None,
+    blocked: bool | None = None,
+) -> list[ResolutionAudit]:
+    """Resolution audit entries, newest first, filtered."""
+    rows = ResolutionAudit.objects.all()
+    if stage:
+        rows = rows.filter(stage=stage)
+    if job_id:
+        rows = rows.filter(job_id=job_id)
+    if source:
+        rows = rows.filter(source=source)
+    if blocked is not None:
+        rows = rows.filter(is_blocked=blocked)
+    return list(rows[:limit])
+
+
+def providers_list() -> list[tuple[Provider, ProviderState]]:
+    return [(p, provider_state(p)) for p in Provider.objects.all()]
+
+
+def job_get(*, job_id: str) -> Job:
+    from aura_site.errors import NotFound
+
+    job = Job.objects.filter(pk=job_id).first()
+    if job is None:
+        raise NotFound(f"No job {job_id}.")
+    return job
+
+
+def pinned_stage_models() -> dict[str, tuple[str, str]]:
+    """Stage → (provider, modelId) for every pinned Stage selection (for the costs app)."""
+    rows = ModelSelection.objects.filter(scope=Scope.STAGE, is_pinned=True)
+    return {row.stage: (row.provider, row.model_id) for row in rows}
+
+
+@dataclass(frozen=True)
+class CatalogPrice:
+    input_per_1k: Decimal | None
+    output_per_1k: Decimal | None
+
+
+def catalog_prices() -> dict[tuple[str, str], CatalogPrice]:
+    """(provider, modelId) → USD per 1K input/output tokens; aliases map to their model's price."""
+    prices: dict[tuple[str, str], CatalogPrice] = {}
+    for row in CatalogModel.objects.all():
+        price = CatalogPrice(row.input_price_per_1k, row.output_price_per_1k)
+        for name in [row.model_id, *row.aliases]:
+            prices.setdefault((row.provider, name), price)
+    return prices
+
+
+@dataclass(frozen=True)
+class Explanation:
+    stage: str
+    chosen: CatalogEntry
+    recommended: CatalogEntry | None
+    verdict: str
+    reasons: list[str]
+
+
+def _money(value: Decimal) -> str:
+    return f"${value.normalize():f}" if value != Decimal("Infinity") else "unknown"
+
+
+def model_explain(*, stage: str, provider: str, model_id: str) -> Explanation:
+    """Compare a model with the recommended one for the stage, in plain words (reads only)."""
+    from aura_site.errors import ValidationFailed
+
+    providers = provider_states()
+    catalog = CatalogIndex.load()
+    row = catalog.get(provider, model_id)
+    if row is None:
+        raise ValidationFailed.on("modelId", f"{model_id!r} is not a {provider} model in the catalog")
+    chosen = CatalogEntry(row, model_unavailable_reason(row, providers.get(row.provider.lower())))
+    ranked = ranked_candidates(
+        catalog=catalog, providers=providers, stage=stage, prefer_provider=row.provider
+    )
+    best = ranked[0] if ranked else None
+    recommended = CatalogEntry(best, None) if best else None
+    reasons: list[str] = []
+    if stage not in row.stages:
+        reasons.append(f"{row.model_id} is not listed as suited to the {stage} stage.")
+    if not chosen.is_available:
+        reasons.append(f"{row.model_id} is unavailable: {chosen.unavailable_reason}.")
+    if row.is_deprecated:
+        reasons.append(
+            f"{row.model_id} is deprecated"
+            + (f"; the vendor recommends {row.replacement}." if row.replacement else ".")
+        )
+    if best is None:
+        verdict = "keep" if chosen.is_available else "no-alternative"
+        reasons.append(f"No available, non-deprecated model suits {stage}; configure a provider key.")
+        return Explanation(stage, chosen, None, verdict, reasons)
+    if best.pk == row.pk:
+        reasons.append(
+            f"{row.model_id} is the recommended model for {stage}: available, current and the "
+            f"cheapest suitable {row.provider} model ({_money(price_key(row))} per 1K in+out tokens)."
+        )
+        return Explanation(stage, chosen, recommended, "keep", reasons)
+    chosen_price, best_price = price_key(row), price_key(best)
+    if chosen_price != Decimal("Infinity") and best_price != Decimal("Infinity"):
+        if best_price < chosen_price:
+            reasons.append(
+                f"{best.model_id} costs {_money(best_price)} per 1K input+output tokens against "
+                f"{_money(chosen_price)} for {row.model_id}."
+            )
+        elif best_price > chosen_price:
+            reasons.append(
+                f"{row.model_id} is cheaper ({_money(chosen_price)} against {_money(best_price)} "
+                f"per 1K input+output tokens)."
+            )
+    if (row.context_window or 0) > (best.context_window or 0):
+        reasons.append(
+            f"{row.model_id} reads more context ({row.context_window:,} tokens against "
+            f"{best.context_window or 0:,})."
+        )
+    elif (best.context_window or 0) > (row.context_window or 0):
+        reasons.append(
+            f"{best.model_id} reads more context ({best.context_window:,} tokens against "
+            f"{row.context_window or 0:,})."
+        )
+    if row.last_probe_latency_ms is not None:
+        reasons.append(f"{row.model_id} answered its last probe in {row.last_probe_latency_ms} ms.")
+    if best.last_probe_latency_ms is not None:
+        reasons.append(f"{best.model_id} answered its last probe in {best.last_probe_latency_ms} ms.")
+    if not chosen.is_available or row.is_deprecated or stage not in row.stages:
+        verdict = "switch"
+        reasons.append(f"Prefer {best.model_id}: it is available, current and suits {stage}.")
+    elif price_key(best) < chosen_price:
+        verdict = "consider-switching"
+        reasons.append(f"{row.model_id} works; {best.model_id} does the same job for less.")
+    else:
+        verdict = "keep"
+        reasons.append(f"Keep {row.model_id}: it is available, current and no suitable model is cheaper.")
+    return Explanation(stage, chosen, recommended, verdict, reasons)

@@ -1,0 +1,567 @@
+"""Writes and rules of model selection: selections, settings, providers, resolution, probes, jobs."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from aura_site.errors import Conflict, FieldError, NotFound, ValidationFailed
+
+from . import integrations
+from .keys import env_value, key_decrypt, key_encrypt
+from .models import (
+    STAGES,
+    CatalogModel,
+    Job,
+    JobDecision,
+    JobStatus,
+    ModelSelection,
+    ProbeResult,
+    Provider,
+    ProviderKind,
+    ResolutionAudit,
+    Scope,
+    SelectionChange,
+    SelectionSettings,
+)
+from .resolver import Resolution, ResolutionContext, RunOverride, normalize_overrides, resolve_in_memory
+from .selectors import provider_state
+
+logger = logging.getLogger(__name__)
+
+MAX_BRIEF_LENGTH = 20_000
+DECISIONS = ("apply-recommended", "retry", "use-global-defaults", "cancel")
+DECISION_HELP = {
+    "apply-recommended": "Apply the recommended alternative for each blocked stage (or the one you choose).",
+    "retry": "Retry with the original models, after fixing what made them unavailable.",
+    "use-global-defaults": "Continue with the global defaults for the blocked stages.",
+    "cancel": "Cancel the run.",
+}
+
+
+def _username(user) -> str:
+    return user.get_username() if user is not None and user.is_authenticated else ""
+
+
+def _user_or_none(user):
+    return user if user is not None and getattr(user, "is_authenticated", False) else None
+
+
+# --- Resolution ---------------------------------------------------------------------------------------
+
+
+def _audit_rows(resolutions: list[Resolution], *, job_id: str, correlation_id: str) -> list[ResolutionAudit]:
+    now = timezone.now()
+    return [
+        ResolutionAudit(
+            provider=r.provider,
+            stage=r.stage,
+            model_id=r.model_id,
+            source=r.source,
+            reasoning=r.reasoning,
+            is_pinned=r.is_pinned,
+            is_blocked=r.is_blocked,
+            timestamp=now,
+            job_id=job_id,
+            correlation_id=correlation_id,
+            alternatives=[{"provider": a.provider, "modelId": a.model_id} for a in r.alternatives],
+        )
+        for r in resolutions
+    ]
+
+
+@transaction.atomic
+def stages_resolve(
+    *,
+    stages: list[str] | None = None,
+    overrides: dict[str, RunOverride] | None = None,
+    project_id: str | None = None,
+    allow_auto_fallback: bool = False,
+    job_id: str = "",
+    correlation_id: str = "",
+    global_defaults_only: frozenset[str] = frozenset(),
+) -> list[Resolution]:
+    """Resolve several stages with four reads and one bulk audit insert, whatever the table sizes."""
+    wanted = list(stages) if stages else list(STAGES)
+    unknown = [s for s in wanted if s not in STAGES]
+    if unknown:
+        raise ValidationFailed.on("stages", f"unknown stage {unknown[0]!r}; use one of {', '.join(STAGES)}")
+    ctx = ResolutionContext.load(project_id=project_id or None)
+    normalized = normalize_overrides(ctx, overrides or {})
+    resolutions = [
+        resolve_in_memory(
+            stage=stage,
+            ctx=ctx,
+            overrides=normalized,
+            allow_run_fallback=allow_auto_fallback,
+            global_defaults_only=stage in global_defaults_only,
+        )
+        for stage in dict.fromkeys(wanted)
+    ]
+    ResolutionAudit.objects.bulk_create(
+        _audit_rows(resolutions, job_id=job_id, correlation_id=correlation_id)
+    )
+    return resolutions
+
+
+def stage_resolve(
+    *,
+    stage: str,
+    overrides: dict[str, RunOverride] | None = None,
+    project_id: str | None = None,
+    allow_auto_fallback: bool = False,
+    job_id: str = "",
+    correlation_id: str = "",
+) -> Resolution:
+    """Resolve one stage (and write its one audit entry)."""
+    return stages_resolve(
+        stages=[stage],
+        overrides=overrides,
+        project_id=project_id,
+        allow_auto_fallback=allow_auto_fallback,
+        job_id=job_id,
+        correlation_id=correlation_id,
+    )[0]
+
+
+# --- Selections ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SelectionOutcome:
+    applied: bool
+    reason: str
+    deprecation_warning: str | None
+    selection: ModelSelection | None
+
+
+def _selection_snapshot(row: ModelSelection | None) -> dict[str, Any] | None:
+    if row is None:
+        return None
+    return {
+        "provider": row.provider,
+        "modelId": row.model_id,
+        "isPinned": row.is_pinned,
+        "setBy": row.set_by_name,
+        "setAt": row.set_at.isoformat(),
+        "reason": row.reason,
+    }
+
+
+def _catalog_model(
+    provider: str, model_id: str, *, provider_field: str = "provider", model_field: str = "modelId"
+) -> tuple[Provider, CatalogModel]:
+    """The provider row and catalog row (aliases resolved), or a 422 naming the field."""
+    provider_row = Provider.objects.filter(name__iexact=provider.strip()).first()
+    if provider_row is None:
+        known = ", ".join(Provider.objects.values_list("name", flat=True))
+        raise ValidationFailed.on(provider_field, f"unknown provider {provider!r}; known: {known}")
+    wanted = model_id.strip().lower()
+    for row in CatalogModel.objects.filter(provider=provider_row.name):
+        if row.model_id.lower() == wanted or wanted in (a.lower() for a in row.aliases):
+            return provider_row, row
+    raise ValidationFailed.on(model_field, f"{model_id!r} is not a {provider_row.name} model in the catalog")
+
+
+def _check_slot(*, scope: str, stage: str, project_id: str) -> None:
+    if scope not in Scope.values:
+        raise ValidationFailed.on("scope", f"must be one of {', '.join(Scope.values)}")
+    if stage and stage not in STAGES:
+        raise ValidationFailed.on("stage", f"unknown stage; use one of {', '.join(STAGES)} (or empty)")
+    if scope == Scope.GLOBAL and stage:
+        raise ValidationFailed.on("stage", "a Global selection applies to every stage; leave stage empty")
+    if scope == Scope.STAGE and not stage:
+        raise ValidationFailed.on("stage", "a Stage selection needs a stage")
+    if scope == Scope.PROJECT and not project_id:
+        raise ValidationFailed.on("projectId", "a Project selection needs a projectId")
+    if scope != Scope.PROJECT and project_id:
+        raise ValidationFailed.on("projectId", "only Project selections take a projectId")
+
+
+@transaction.atomic
+def selection_set(
+    *,
+    scope: str,
+    stage: str,
+    provider: str,
+    model_id: str,
+    pin: bool = False,
+    reason: str = "",
+    project_id: str = "",
+    allow_deprecated: bool = False,
+    user=None,
+    correlation_id: str = "",
+) -> SelectionOutcome:
+    """Set one slot (replacing what was there); a deprecated model needs allow_deprecated."""
+    stage = stage or ""
+    project_id = project_id or ""
+    _check_slot(scope=scope, stage=stage, project_id=project_id)
+    if pin and scope != Scope.STAGE:
+        # Only run overrides and stage selections are pinnable (the guide's precedence table).
+        raise ValidationFailed.on("pin", "only Stage selections can be pinned")
+    provider_row, row = _catalog_model(provider, model_id)
+    warning = None
+    if row.is_deprecated:
+        replacement = f"; the recommended replacement is {row.replacement}" if row.replacement else ""
+        retired = " and no longer served by the vendor, so it will be unavailable" if row.is_retired else ""
+        warning = f"{row.model_id} is deprecated{retired}{replacement}."
+        if not allow_deprecated:
+            return SelectionOutcome(
+                False,
+                "Not applied: the model is deprecated. Send allowDeprecated: true to use it anyway.",
+                warning,
+                None,
+            )
+    existing = (
+        ModelSelection.objects.select_for_update()
+        .filter(scope=scope, stage=stage, project_id=project_id)
+        .first()
+    )
+    before = _selection_snapshot(existing)
+    now = timezone.now()
+    selection = existing or ModelSelection(scope=scope, stage=stage, project_id=project_id)
+    selection.provider = provider_row.name
+    selection.model_id = row.model_id
+    selection.is_pinned = pin
+    selection.set_by = _user_or_none(user)
+    selection.set_by_name = _username(user) or "cli"
+    selection.set_at = now
+    selection.reason = reason
+    selection.save()
+    SelectionChange.objects.create(
+        action="set",
+        scope=scope,
+        stage=stage,
+        project_id=project_id,
+        before=before,
+        after=_selection_snapshot(selection),
+        changed_by=_user_or_none(user),
+        changed_by_name=_username(user),
+        reason=reason,
+        correlation_id=correlation_id,
+    )
+    return SelectionOutcome(True, "Model selection saved successfully", warning, selection)
+
+
+@transaction.atomic
+def selection_clear(
+    *,
+    provider: str | None = None,
+    stage: str | None = None,
+    scope: str | None = None,
+    project_id: str | None = None,
+    reason: str = "",
+    user=None,
+    correlation_id: str = "",
+) -> int:
+    """Empty every slot matching the filter; returns how many were cleared."""
+    rows = ModelSelection.objects.select_for_update()
+    if scope is not None:
+        if scope not in Scope.values:
+            raise ValidationFailed.on("scope", f"must be one of {', '.join(Scope.values)}")
+        rows = rows.filter(scope=scope)
+    if stage is not None:
+        if stage and stage not in STAGES:
+            raise ValidationFailed.on("stage", f"unknown stage; use one of {', '.join(STAGES)} (or empty)")
+        rows = rows.filter(stage=stage)
+    if provider is not None:
+        if not Provider.objects.filter(name__iexact=provider).exists():
+            raise ValidationFailed.on("provider", f"unknown provider {provider!r}")
+        rows = rows.filter(provider__iexact=provider)
+    if project_id is not None:
+        rows = rows.filter(project_id=project_id)
+    cleared = list(rows)
+    SelectionChange.objects.bulk_create(
+        [
+            SelectionChange(
+                action="clear",
+                scope=row.scope,
+                stage=row.stage,
+                project_id=row.project_id,
+                before=_selection_snapshot(row),
+                after=None,
+                changed_by=_user_or_none(user),
+                changed_by_name=_username(user),
+                reason=reason,
+                correlation_id=correlation_id,
+            )
+            for row in cleared
+        ]
+    )
+    ModelSelection.objects.filter(pk__in=[row.pk for row in cleared]).delete()
+    return len(cleared)
+
+
+@transaction.atomic
+def settings_update(*, allow_automatic_fallback: bool, user=None) -> SelectionSettings:
+    row, _ = SelectionSettings.objects.select_for_update().get_or_create(pk=1)
+    row.allow_automatic_fallback = allow_automatic_fallback
+    row.updated_by_name = _username(user)
+    row.save()
+    return row
+
+
+# --- Providers ----------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def provider_update(
+    *,
+    name: str,
+    base_url: str | None = None,
+    api_key: str | None = None,
+    enabled: bool | None = None,
+    kind: str | None = None,
+) -> Provider:
+    """Change a provider, or add an OpenAI-compatible endpoint. An empty api_key removes the stored key."""
+    row = Provider.objects.select_for_update().filter(name__iexact=name).first()
+    if row is None:
+        if not name.strip() or len(name) > 50:
+            raise ValidationFailed.on("provider", "a provider name has 1 to 50 characters")
+        if kind not in (None, ProviderKind.OPENAI_COMPATIBLE):
+            raise ValidationFailed.on("kind", "new providers are OpenAI-compatible endpoints")
+        if not base_url:
+            raise ValidationFailed.on("baseUrl", "a new OpenAI-compatible provider needs a baseUrl")
+        row = Provider(name=name.strip(), kind=ProviderKind.OPENAI_COMPATIBLE, needs_api_key=True)
+    elif kind is not None and kind != row.kind:
+        raise ValidationFailed.on("kind", f"{row.name} is a {row.kind} provider; its kind cannot change")
+    if base_url is not None:
+        if base_url and not base_url.startswith(("http://", "https://")):
+            raise ValidationFailed.on("baseUrl", "must start with http:// or https://")
+        row.base_url = base_url
+    if api_key is not None:
+        row.encrypted_api_key = key_encrypt(api_key) if api_key else ""
+    if enabled is not None:
+        row.enabled = enabled
+    row.save()
+    return row
+
+
+def provider_api_key(provider: Provider) -> str | None:
+    """The plain key to call the provider with: stored (decrypted), else the environment."""
+    return key_decrypt(provider.encrypted_api_key) or env_value(f"{provider.env_prefix}API_KEY") or None
+
+
+# --- Probes -------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def probe_start(*, provider: str, model_id: str, user=None, correlation_id: str = "") -> ProbeResult:
+    """Record a pending probe of a catalog model (the task runs it)."""
+    provider_row, row = _catalog_model(provider, model_id)
+    return ProbeResult.objects.create(
+        provider=provider_row.name,
+        model_id=row.model_id,
+        tested_by=_user_or_none(user),
+        correlation_id=correlation_id,
+    )
+
+
+def probe_execute(*, probe_id: int, api_key: str | None = None) -> ProbeResult:
+    """Call the provider's API for the probe, store the outcome and feed it to availability.
+
+    `api_key` (from the request) is used for this call only; it is never stored or logged.
+    """
+    from .provider_clients import probe_model
+
+    probe = ProbeResult.objects.get(pk=probe_id)
+    if probe.status == "done":
+        return probe  # running twice is harmless
+    provider = Provider.objects.get(name=probe.provider)
+    key = api_key or provider_api_key(provider)
+    outcome = probe_model(
+        kind=provider.kind, base_url=provider_state(provider).base_url, api_key=key, model_id=probe.model_id
+    )
+    error = outcome.error_message
+    if error and key:
+        error = error.replace(key, "[redacted]")  # belt and braces: the client never echoes keys
+    return _probe_record(probe_id=probe.pk, outcome=outcome, error=error, used_request_key=bool(api_key))
+
+
+@transaction.atomic
+def _probe_record(*, probe_id: int, outcome, error: str | None, used_request_key: bool) -> ProbeResult:
+    probe = ProbeResult.objects.select_for_update().get(pk=probe_id)
+    now = timezone.now()
+    probe.status = "done"
+    probe.is_available = outcome.is_available
+    probe.is_deprecated = outcome.is_deprecated
+    probe.context_window = outcome.context_window
+    probe.max_tokens = outcome.max_tokens
+    probe.latency_ms = outcome.latency_ms
+    probe.error_message = error or ""
+    probe.used_request_key = used_request_key
+    probe.tested_at = now
+    probe.save()
+    CatalogModel.objects.filter(provider=probe.provider, model_id=probe.model_id).update(
+        last_probe_ok=outcome.is_available,
+        last_probe_error=error or "",
+        last_probe_latency_ms=outcome.latency_ms,
+        last_probed_at=now,
+    )
+    return probe
+
+
+# --- Jobs ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class JobPlan:
+    job: Job
+    resolutions: list[Resolution]
+
+    @property
+    def blocked(self) -> bool:
+        return any(r.is_blocked for r in self.resolutions)
+
+
+def _check_brief(brief: str) -> None:
+    if not brief.strip():
+        raise ValidationFailed.on("brief", "must not be empty")
+    if len(brief) > MAX_BRIEF_LENGTH:
+        raise ValidationFailed.on("brief", f"at most {MAX_BRIEF_LENGTH} characters")
+    verdict = integrations.brief_policy_check(text=brief)
+    if verdict is not None and not verdict.allowed:
+        violations = [integrations.describe_violation(v) for v in verdict.violations] or ["not allowed"]
+        raise ValidationFailed(
+            "The brief breaks the active content-filtering policy: " + "; ".join(violations),
+            errors=[FieldError("brief", v) for v in violations],
+        )
+
+
+@transaction.atomic
+def job_plan(
+    *,
+    brief: str,
+    model_overrides: dict[str, RunOverride] | None,
+    project_id: str | None,
+    allow_auto_fallback: bool,
+    user=None,
+    correlation_id: str = "",
+) -> JobPlan:
+    """Check the brief, resolve every stage for a new run and save it as Planned or Blocked."""
+    _check_brief(brief)
+    job = Job(
+        brief=brief,
+        project_id=project_id or "",
+        allow_auto_fallback=allow_auto_fallback,
+        created_by=_user_or_none(user),
+        correlation_id=correlation_id,
+    )
+    resolutions = stages_resolve(
+        overrides=model_overrides or {},
+        project_id=project_id,
+        allow_auto_fallback=allow_auto_fallback,
+        job_id=job.id,
+        correlation_id=correlation_id,
+    )
+    plan = JobPlan(job, resolutions)
+    job.model_overrides = {stage: o.as_dict() for stage, o in (model_overrides or {}).items()}
+    job.status = JobStatus.BLOCKED if plan.blocked else JobStatus.PLANNED
+    job.resolutions = [r.as_dict() for r in resolutions]
+    job.save(force_insert=True)
+    if not plan.blocked:
+        integrations.cost_hold_place(job=job, resolutions=resolutions)
+    return plan
+
+
+def _resolution_from_dict(data: dict[str, Any]) -> Resolution:
+    from .resolver import Alternative
+
+    return Resolution(
+        data["stage"],
+        data["provider"],
+        data["model_id"],
+        data["source"],
+        data["reasoning"],
+        data["is_pinned"],
+        data["is_blocked"],
+        [Alternative(a["provider"], a["model_id"]) for a in data.get("alternatives", [])],
+    )
+
+
+@transaction.atomic
+def job_decide(
+    *,
+    job_id: str,
+    decision: str,
+    choices: dict[str, tuple[str, str]] | None = None,
+    user=None,
+    correlation_id: str = "",
+) -> JobPlan:
+    """Take one of the four options on a blocked run; every re-resolution is audited."""
+    job = Job.objects.select_for_update().filter(pk=job_id).first()
+    if job is None:
+        raise NotFound(f"No job {job_id}.")
+    if decision not in DECISIONS:
+        raise ValidationFailed.on("decision", f"must be one of {', '.join(DECISIONS)}")
+    previous = [_resolution_from_dict(d) for d in job.resolutions]
+    if job.status == JobStatus.CANCELLED:
+        raise Conflict(f"Job {job.id} is cancelled.")
+    if decision == "cancel":
+        job.status = JobStatus.CANCELLED
+        job.save(update_fields=["status", "updated_at"])
+        JobDecision.objects.create(
+            job=job,
+            decision=decision,
+            outcome=job.status,
+            decided_by=_user_or_none(user),
+            correlation_id=correlation_id,
+        )
+        return JobPlan(job, previous)
+    if job.status != JobStatus.BLOCKED:
+        raise Conflict(f"Job {job.id} is not blocked; only cancel applies.")
+    blocked = {r.stage: r for r in previous if r.is_blocked}
+    overrides = {stage: RunOverride.from_dict(o) for stage, o in job.model_overrides.items()}
+    global_only: frozenset[str] = frozenset()
+    applied: dict[str, dict[str, str]] = {}
+    if decision == "apply-recommended":
+        for stage in choices or {}:
+            if stage not in blocked:
+                raise ValidationFailed.on(f"choices.{stage}", "this stage is not blocked")
+        for stage, resolution in blocked.items():
+            offered = {(a.provider.lower(), a.model_id.lower()): a for a in resolution.alternatives}
+            if choices and stage in choices:
+                provider, model_id = choices[stage]
+                chosen = offered.get((provider.lower(), model_id.lower()))
+                if chosen is None:
+                    raise ValidationFailed.on(
+                        f"choices.{stage}",
+                        f"{provider}:{model_id} is not one of the recommended alternatives for this stage",
+                    )
+            elif resolution.alternatives:
+                chosen = resolution.alternatives[0]
+            else:
+                raise ValidationFailed.on(f"choices.{stage}", "no recommended alternative is available")
+            # The user chose this model for this run: pin it so it is never swapped in turn.
+            overrides[stage] = RunOverride(chosen.provider, chosen.model_id, True)
+            applied[stage] = {"provider": chosen.provider, "modelId": chosen.model_id}
+        job.model_overrides = {stage: o.as_dict() for stage, o in overrides.items()}
+    elif decision == "use-global-defaults":
+        global_only = frozenset(blocked)
+    resolutions = stages_resolve(
+        overrides=overrides,
+        project_id=job.project_id or None,
+        allow_auto_fallback=job.allow_auto_fallback,
+        job_id=job.id,
+        correlation_id=correlation_id,
+        global_defaults_only=global_only,
+    )
+    plan = JobPlan(job, resolutions)
+    job.status = JobStatus.BLOCKED if plan.blocked else JobStatus.PLANNED
+    job.resolutions = [r.as_dict() for r in resolutions]
+    job.save()
+    JobDecision.objects.create(
+        job=job,
+        decision=decision,
+        choices=applied,
+        outcome=job.status,
+        decided_by=_user_or_none(user),
+        correlation_id=correlation_id,
+    )
+    if not plan.blocked:
+        integrations.cost_hold_place(job=job, resolutions=resolutions)
+    return plan

@@ -1,0 +1,75 @@
+"""Fixtures of the model-selection tests: a small, known catalog and providers with keys."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from models_selection import services
+from models_selection.models import CatalogModel, Provider
+
+try:
+    from tests.fake_provider import fake_provider  # noqa: F401
+except ModuleNotFoundError as error:  # the fake provider server lives in its own branch until merged
+    if error.name != "tests.fake_provider":
+        raise
+
+ALL_STAGES = ["script", "visual", "narration", "refinement"]
+
+
+@pytest.fixture(autouse=True)
+def _no_provider_keys_in_environment(monkeypatch):
+    """Keys in the developer's environment must not make models available in tests."""
+    for name in ("OPENAI", "ANTHROPIC", "GEMINI", "OLLAMA"):
+        monkeypatch.delenv(f"AURA_{name}_API_KEY", raising=False)
+        monkeypatch.delenv(f"AURA_{name}_BASE_URL", raising=False)
+
+
+def _model(
+    provider: str, model_id: str, input_price: str | None, output_price: str | None, **extra
+) -> CatalogModel:
+    return CatalogModel.objects.create(
+        provider=provider,
+        model_id=model_id,
+        context_window=extra.pop("context_window", 128000),
+        max_tokens=extra.pop("max_tokens", 16384),
+        stages=extra.pop("stages", ALL_STAGES),
+        input_price_per_1k=Decimal(input_price) if input_price else None,
+        output_price_per_1k=Decimal(output_price) if output_price else None,
+        **extra,
+    )
+
+
+@pytest.fixture
+def world(db):
+    """OpenAI and Anthropic have keys, Gemini has none; a handful of models in every state."""
+    CatalogModel.objects.all().delete()
+    services.provider_update(name="OpenAI", api_key="sk-openai-test-key-123", enabled=True)
+    services.provider_update(name="Anthropic", api_key="sk-ant-test-key-456", enabled=True)
+    services.provider_update(name="Gemini", api_key="", enabled=True)
+    _model("OpenAI", "gpt-4o", "0.0025", "0.01", aliases=["gpt-4o-latest", "gpt-4o-2024-11-20"])
+    _model("OpenAI", "gpt-4o-mini", "0.00015", "0.0006", aliases=["gpt-4o-mini-latest"])
+    _model("OpenAI", "gpt-4", "0.03", "0.06", is_deprecated=True, replacement="gpt-4.1", context_window=8192)
+    _model(
+        "OpenAI",
+        "gpt-4.1",
+        "0.002",
+        "0.008",
+        last_probe_ok=False,
+        last_probe_error="HTTP 404: model not found",
+    )
+    _model("Anthropic", "claude-opus-4-5", "0.005", "0.025")
+    _model("Anthropic", "claude-haiku-4-5", "0.001", "0.005")
+    _model(
+        "Anthropic",
+        "claude-3-opus",
+        "0.015",
+        "0.075",
+        is_deprecated=True,
+        is_retired=True,
+        replacement="claude-opus-4-5",
+        aliases=["claude-3-opus-20240229"],
+    )
+    _model("Gemini", "gemini-2.5-flash", "0.0003", "0.0025")
+    return Provider.objects.all()
