@@ -600,3 +600,30 @@ def export_start(*, job_id: str, fmt: str, date_from=None, date_to=None, user=No
 
     transaction.on_commit(lambda: write_export.delay(str(export.id)))
     return export
+
+
+# Worst case of one model stage of a run: the system prompt and brief in, a full completion out.
+RUN_PROMPT_TOKENS = 1500
+RUN_MAX_TOKENS = 4000
+
+
+@transaction.atomic
+def hold_for_run(*, job_id: str, stage_models: dict[str, tuple[str, str]], brief: str = "",
+                 project_id: str = "") -> Hold | None:
+    """Hold the worst-case cost of a planned run's model stages (402 under a hard limit if it won't fit).
+
+    Stages whose model has no price are left out of the hold (they are reported by `estimate`).
+    """
+    prompt_tokens = RUN_PROMPT_TOKENS + len(brief) // 4
+    plan = [{"provider": provider, "model": model, "stage": stage, "input_tokens": prompt_tokens,
+             "max_tokens": RUN_MAX_TOKENS} for stage, (provider, model) in sorted(stage_models.items())]
+    priced = [item for item, row in zip(plan, estimate_items(plan).items, strict=True) if row["priced"]]
+    if not priced:
+        return None
+    return hold_place(job_id=job_id, plan=priced, project_id=project_id)
+
+
+def hold_release_if_any(*, job_id: str) -> None:
+    """Release a job's hold if it has one (a cancelled or finished run)."""
+    if Hold.objects.filter(job_id=job_id, released_at__isnull=True).exists():
+        hold_release(job_id=job_id)

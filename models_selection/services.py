@@ -504,6 +504,7 @@ def job_decide(
     if decision == "cancel":
         job.status = JobStatus.CANCELLED
         job.save(update_fields=["status", "updated_at"])
+        integrations.cost_hold_release(job=job)
         JobDecision.objects.create(
             job=job,
             decision=decision,

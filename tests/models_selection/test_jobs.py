@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-import types
-from dataclasses import dataclass, field
-
 import pytest
 
 from models_selection.models import Job, JobDecision, ResolutionAudit
@@ -171,83 +167,77 @@ def test_a_bad_override_stage_is_422_and_writes_nothing(world, owner_api):
     assert not ResolutionAudit.objects.exists()
 
 
-# --- Seams to the preferences and costs apps ----------------------------------------------------------
+# --- The run meets the preferences and costs apps -----------------------------------------------------
 
 
-@dataclass
-class PolicyVerdict:
-    allowed: bool
-    violations: list = field(default_factory=list)
+def _activate_policy(owner_api, **fields) -> None:
+    policy = owner_api.post("/api/user-preferences/filtering-policies",
+                            {"name": "Run policy", "profanityFilter": "Off", **fields}).json()
+    owner_api.post(f"/api/user-preferences/filtering-policies/{policy['id']}/select")
 
 
-@pytest.fixture
-def other_app_services(monkeypatch):
-    """Stand-ins for `preferences.services` and `costs.services` as those apps will expose them."""
-    calls: dict[str, list] = {"policy": [], "hold": []}
-    preferences = types.ModuleType("preferences.services")
-    costs = types.ModuleType("costs.services")
+def test_a_brief_that_breaks_the_active_policy_is_refused(world, owner_api):
+    _activate_policy(owner_api, customBannedWords=["forbidden"])
 
-    def active_policy_check(*, text):
-        calls["policy"].append(text)
-        return (
-            PolicyVerdict(False, [{"rule": "bannedWords", "term": "forbidden"}])
-            if "forbidden" in text
-            else None
-        )
-
-    def hold_place(**kwargs):
-        calls["hold"].append(kwargs)
-
-    preferences.active_policy_check = active_policy_check
-    costs.hold_place = hold_place
-    monkeypatch.setitem(sys.modules, "preferences.services", preferences)
-    monkeypatch.setitem(sys.modules, "costs.services", costs)
-    return calls
-
-
-def test_a_brief_that_breaks_the_active_policy_is_refused(world, owner_api, other_app_services):
     response = owner_api.post("/api/jobs", {**GUIDE_BODY, "brief": "a forbidden topic"})
 
     assert response.status_code == 422
-    assert response.json()["errors"] == [{"field": "brief", "message": "bannedWords: forbidden"}]
-    assert other_app_services["policy"] == ["a forbidden topic"]
+    assert response.json()["errors"] == [{"field": "brief", "message": "bannedWord: forbidden"}]
     assert not Job.objects.exists()
 
 
-def test_a_planned_run_places_a_cost_hold_with_its_models(world, owner_api, other_app_services):
+def test_a_brief_within_the_active_policy_is_planned(world, owner_api):
+    _activate_policy(owner_api, customBannedWords=["forbidden"])
+    owner_api.post("/api/models/selection", {"provider": "OpenAI", "modelId": "gpt-4o", "scope": "Global"})
+
+    assert owner_api.post("/api/jobs", {**GUIDE_BODY, "brief": "tides"}).status_code == 201
+
+
+def test_a_planned_run_holds_its_worst_case_cost(world, owner_api):
+    from costs.models import Hold
+
+    owner_api.put("/api/cost-tracking/configuration", {"enableProjectTracking": True})
     owner_api.post("/api/models/selection", {"provider": "OpenAI", "modelId": "gpt-4o", "scope": "Global"})
 
     job_id = owner_api.post("/api/jobs", {**GUIDE_BODY, "projectId": "p9"}).json()["jobId"]
 
-    [hold] = other_app_services["hold"]
-    assert hold["job_id"] == job_id
-    assert hold["project_id"] == "p9"
-    assert hold["models"]["script"] == ("OpenAI", "gpt-4")
+    hold = Hold.objects.get(job_id=job_id)
+    assert hold.project_id == "p9" and hold.amount > 0
+    assert set(hold.provider_remaining) == {"OpenAI"}
+    period = owner_api.get("/api/cost-tracking/current-period").json()
+    assert period["held"] == float(hold.amount)
 
 
-def test_a_blocked_run_places_no_cost_hold(world, owner_api, other_app_services):
+def test_a_blocked_run_places_no_cost_hold(world, owner_api):
+    from costs.models import Hold
+
     owner_api.post("/api/jobs", GUIDE_BODY)
 
-    assert other_app_services["hold"] == []
+    assert not Hold.objects.exists()
 
 
-def test_a_refused_cost_hold_refuses_the_run(world, owner_api, monkeypatch):
-    from aura_site.errors import PaymentRequired
-
-    costs = types.ModuleType("costs.services")
-
-    def hold_place(**kwargs):
-        raise PaymentRequired("Budget exceeded.", extra={"limit": "10.00"})
-
-    costs.hold_place = hold_place
-    monkeypatch.setitem(sys.modules, "costs.services", costs)
+def test_a_run_that_does_not_fit_a_hard_budget_is_refused(world, owner_api):
+    owner_api.put("/api/cost-tracking/configuration", {"overallMonthlyBudget": 0.01, "hardBudgetLimit": True})
     owner_api.post("/api/models/selection", {"provider": "OpenAI", "modelId": "gpt-4o", "scope": "Global"})
 
     response = owner_api.post("/api/jobs", GUIDE_BODY)
 
     assert response.status_code == 402
-    assert response.json()["limit"] == "10.00"
+    assert response.json()["budget"] == 0.01
     assert not Job.objects.exists()
+
+
+def test_cancelling_a_planned_run_releases_its_hold(world, owner_api):
+    from costs.models import Hold
+
+    owner_api.post("/api/models/selection", {"provider": "OpenAI", "modelId": "gpt-4o", "scope": "Global"})
+    job_id = owner_api.post("/api/jobs", GUIDE_BODY).json()["jobId"]
+
+    owner_api.post(f"/api/jobs/{job_id}/decision", {"decision": "cancel"})
+
+    hold = Hold.objects.get(job_id=job_id)
+    assert hold.released_at is not None and hold.remaining == 0
+    assert owner_api.get("/api/cost-tracking/current-period").json()["held"] == 0
 
 
 def test_pinned_stage_models_and_catalog_prices_for_the_costs_app(world):
