@@ -130,6 +130,8 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = DATA_UPLOAD_MAX_MEMORY_SIZE
 # Encrypts provider API keys at rest (a Fernet key: `python -c "from cryptography.fernet import
 # Fernet; print(Fernet.generate_key().decode())"`). Empty: derived from SECRET_KEY.
 AURA_ENCRYPTION_KEY = env.str("AURA_ENCRYPTION_KEY", default="")
+# Seconds a model probe waits for the provider.
+AURA_PROBE_TIMEOUT = env.float("AURA_PROBE_TIMEOUT", default=10.0)
 # Where finished cost exports are written before they are downloaded.
 AURA_EXPORT_DIR = Path(env.str("AURA_EXPORT_DIR", default=str(DATA_DIR / "exports")))
 

@@ -8,7 +8,8 @@ from http import HTTPStatus
 
 from django.http import FileResponse, HttpRequest
 from django.urls import reverse
-from ninja import Query, Router, Status
+from ninja import Query, Router, Schema, Status
+from pydantic import Field
 
 from aura_site.auth import read_access, write_access
 from aura_site.errors import NotFound, ValidationFailed
@@ -35,6 +36,12 @@ from .schemas import (
 )
 
 router = Router(tags=["Costs"], by_alias=True)
+
+
+class ExportQuery(Schema):
+    format: str = "csv"
+    date_from: dt.datetime | None = Field(default=None, alias="from")
+    date_to: dt.datetime | None = Field(default=None, alias="to")
 BUDGET_ERRORS = {**WRITE_ERRORS, 402: ErrorOut}
 
 
@@ -144,12 +151,10 @@ def get_run_summary(request: HttpRequest, job_id: str):
 
 @router.post("/export/{job_id}", response={202: ExportStartOut, **WRITE_ERRORS},
              auth=read_access(CostOperation))
-def post_export(request: HttpRequest, job_id: str, format: str = "csv",
-                date_from: dt.datetime | None = Query(None, alias="from"),
-                date_to: dt.datetime | None = Query(None, alias="to")):
+def post_export(request: HttpRequest, job_id: str, filters: Query[ExportQuery]):
     """Start writing a job's operations (or `all`, between `dateFrom` and `dateTo`) to CSV or JSON."""
-    export = services.export_start(job_id=job_id, fmt=format, date_from=date_from, date_to=date_to,
-                                   user=request.user)
+    export = services.export_start(job_id=job_id, fmt=filters.format, date_from=filters.date_from,
+                                   date_to=filters.date_to, user=request.user)
     return Status(HTTPStatus.ACCEPTED, {"task_id": str(export.id)})
 
 

@@ -56,7 +56,7 @@ def _write(export: ExportJob, path) -> int:
             writer = csv.writer(handle)
             writer.writerow(COLUMNS)
         else:
-            handle.write('{"jobId": %s, "operations": [' % json.dumps(export.job_id))
+            handle.write('{"jobId": ' + json.dumps(export.job_id) + ', "operations": [')
         for op in ops.iterator(chunk_size=CHUNK):
             row = operation_dict(op)
             if export.format == "csv":
@@ -77,7 +77,9 @@ def _write(export: ExportJob, path) -> int:
             writer.writerow(["totals", "operations", count, "totalCost", totals["totalCost"], "costSavedByCache",
                              totals["costSavedByCache"], "totalTokens", tokens])
             for s in advice:
-                writer.writerow(["suggestion", s["category"], s["suggestion"], "estimatedSavings", s["estimatedSavings"]])
+                writer.writerow(["suggestion", s["category"], s["suggestion"], "estimatedSavings",
+                                 s["estimatedSavings"]])
         else:
-            handle.write('], "totals": %s, "optimizationSuggestions": %s}' % (json.dumps(totals), json.dumps(advice)))
+            handle.write('], "totals": ' + json.dumps(totals) + ', "optimizationSuggestions": '
+                         + json.dumps(advice) + "}")
     return count

@@ -99,6 +99,9 @@ class PriceChange(models.Model):
     class Meta:
         ordering = ["-changed_at", "-id"]
 
+    def __str__(self) -> str:
+        return f"{self.provider_name} {self.model_id} changed {self.changed_at:%Y-%m-%d %H:%M}"
+
 
 class CostOperation(models.Model):
     """One ledger row: what one AI operation cost, with the price it was charged at."""
@@ -145,6 +148,9 @@ class BudgetTotal(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["period_start", "scope", "key"], name="one_total_per_scope")]
 
+    def __str__(self) -> str:
+        return f"{self.scope} {self.key} from {self.period_start:%Y-%m-%d}: {self.spent} spent, {self.held} held"
+
 
 class Hold(models.Model):
     """Money reserved for a planned run; its operations draw it down, release returns the rest."""
@@ -181,6 +187,9 @@ class Alert(models.Model):
     class Meta:
         ordering = ["-raised_at", "-id"]
 
+    def __str__(self) -> str:
+        return self.message
+
 
 class ExportJob(models.Model):
     """A cost export being written by a task, and where to download it once done."""
@@ -202,6 +211,9 @@ class ExportJob(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL)
     created_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"Export {self.id} of {self.job_id} ({self.state})"
 
     @property
     def path(self):

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from .models import ZERO, BudgetTotal, CostOperation, Price, ProviderType
 from .periods import period_window
-from .services import charge, configuration_get, money, percent, price_for, price_table
+from .services import charge, configuration_get, money, percent, price_for
 
 
 def pinned_stages() -> dict[str, tuple[str, str]]:

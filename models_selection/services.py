@@ -6,6 +6,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -374,7 +375,8 @@ def probe_execute(*, probe_id: int, api_key: str | None = None) -> ProbeResult:
     provider = Provider.objects.get(name=probe.provider)
     key = api_key or provider_api_key(provider)
     outcome = probe_model(
-        kind=provider.kind, base_url=provider_state(provider).base_url, api_key=key, model_id=probe.model_id
+        kind=provider.kind, base_url=provider_state(provider).base_url, api_key=key, model_id=probe.model_id,
+        timeout=settings.AURA_PROBE_TIMEOUT,
     )
     error = outcome.error_message
     if error and key:

@@ -7,7 +7,7 @@ from http import HTTPStatus
 
 import pytest
 
-from costs.models import CostOperation, Price
+from costs.models import CostOperation
 
 pytestmark = pytest.mark.django_db
 BASE = "/api/cost-tracking"

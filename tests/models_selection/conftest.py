@@ -8,14 +8,15 @@ import pytest
 
 from models_selection import services
 from models_selection.models import CatalogModel, Provider
-
-try:
-    from tests.fake_provider import fake_provider  # noqa: F401
-except ModuleNotFoundError as error:  # the fake provider server lives in its own branch until merged
-    if error.name != "tests.fake_provider":
-        raise
+from tests.fake_provider import fake_provider  # noqa: F401
 
 ALL_STAGES = ["script", "visual", "narration", "refinement"]
+
+
+@pytest.fixture(autouse=True)
+def _short_probe_timeout(settings):
+    """The fake provider's slow model outlasts this, so the timeout path runs in a second."""
+    settings.AURA_PROBE_TIMEOUT = 1.0
 
 
 @pytest.fixture(autouse=True)

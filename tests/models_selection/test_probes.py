@@ -130,6 +130,7 @@ def test_the_request_key_never_appears_in_responses_logs_rows_or_task_results(
 ):
     caplog.set_level(logging.DEBUG)
     secret = BAD_KEY if model_id == "gpt-4o" else GOOD_KEY
+    stored_before = Provider.objects.get(name="OpenAI").encrypted_api_key
 
     response = probe(owner_api, "OpenAI", model_id, api_key=secret)
     services.stage_resolve(stage="script", overrides={"script": RunOverride("OpenAI", model_id, True)})
@@ -146,7 +147,8 @@ def test_the_request_key_never_appears_in_responses_logs_rows_or_task_results(
     for text in stored:
         assert secret not in text
     assert probe_row.used_request_key is True
-    assert Provider.objects.get(name="OpenAI").encrypted_api_key == ""  # the request key was not kept
+    # The request key was not kept: the provider's stored key is untouched.
+    assert Provider.objects.get(name="OpenAI").encrypted_api_key == stored_before
 
 
 def test_the_task_returns_only_the_probe_id_and_carries_the_key_sealed(pointed):
