@@ -20,6 +20,8 @@ from aura_site.celery import app as celery_app
 from aura_site.models import ApiToken
 
 ROOT = Path(__file__).resolve().parent.parent
+# The fake AI provider server (`fake_provider` fixture) for probe tests and browser tests.
+pytest_plugins = ["tests.fake_provider"]
 
 
 class ApiClient:

@@ -8,7 +8,6 @@ import pytest
 
 from models_selection import services
 from models_selection.models import CatalogModel, Provider
-from tests.fake_provider import fake_provider  # noqa: F401
 
 ALL_STAGES = ["script", "visual", "narration", "refinement"]
 

@@ -7,7 +7,7 @@ import logging
 import pytest
 
 from models_selection.provider_clients import probe_model
-from tests.fake_provider import GOOD_KEY, fake_provider  # noqa: F401
+from tests.fake_provider import GOOD_KEY
 
 SECRET = "sk-not-the-right-key-1234"
 KINDS = ["openai", "openai_compatible", "anthropic", "gemini"]
