@@ -132,7 +132,7 @@ def _database_url_for_worker() -> str:
 
 
 @pytest.fixture
-def celery_worker_process(transactional_db) -> Iterator[subprocess.Popen | None]:
+def celery_worker_process(transactional_db, django_db_serialized_rollback) -> Iterator[subprocess.Popen | None]:
     """A real `celery worker` process on the configured broker, using the test database.
 
     With no broker configured (the SQLite run) there is no worker: tasks run eagerly in-process,
