@@ -89,6 +89,8 @@ def form_class_for(kind: Kind) -> type[forms.ModelForm]:
         if isinstance(field, models.JSONField):
             return LinesField(required=False, label=field.verbose_name.capitalize(),
                               help_text="One entry per line.")
+        if isinstance(field, models.TextField):
+            kwargs["widget"] = forms.Textarea(attrs={"rows": 3})
         return field.formfield(**kwargs)
 
     meta = type("Meta", (), {"model": kind.model, "fields": [f.name for f in kind.input_fields],
