@@ -1,4 +1,18 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "models_selection"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.models_page, name="page"),
+    path("audit/", views.audit_table, name="audit"),
+    path("selection/", views.selection_save, name="selection_save"),
+    path("selection/<slug:stage>/pin/", views.selection_pin, name="selection_pin"),
+    path("fallback/", views.fallback_toggle, name="fallback"),
+    path("probes/", views.probe_start, name="probe_start"),
+    path("probes/<int:probe_id>/", views.probe_status, name="probe_status"),
+    path("explain/", views.explain, name="explain"),
+    path("jobs/", views.job_create, name="job_create"),
+    path("jobs/<str:job_id>/", views.job_page, name="job"),
+    path("jobs/<str:job_id>/decision/", views.job_decide, name="job_decide"),
+]

@@ -1,0 +1,30 @@
+// Small behaviours of our own: modal dialogs that open when swapped in, and close buttons.
+(function () {
+  "use strict";
+
+  function openDialogs(root) {
+    root.querySelectorAll("dialog[data-open]").forEach(function (dialog) {
+      if (!dialog.open) {
+        dialog.showModal();  // moves focus into the dialog; Escape closes it
+        var first = dialog.querySelector("[autofocus], button, [href], input, select, textarea");
+        if (first) { first.focus(); }
+      }
+    });
+  }
+
+  document.addEventListener("click", function (event) {
+    var closer = event.target.closest("[data-close-dialog]");
+    if (closer) {
+      var dialog = closer.closest("dialog");
+      if (dialog) { dialog.close(); }
+    }
+    var opener = event.target.closest("[data-open-dialog]");
+    if (opener) {
+      var target = document.getElementById(opener.getAttribute("data-open-dialog"));
+      if (target) { target.showModal(); }
+    }
+  });
+
+  document.addEventListener("DOMContentLoaded", function () { openDialogs(document); });
+  document.addEventListener("htmx:afterSwap", function (event) { openDialogs(event.detail.elt); });
+})();

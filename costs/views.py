@@ -1,0 +1,189 @@
+"""HTMX pages for costs: budget, current period, alerts, pricing, the live cost meter, exports."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import Sum
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+from django_htmx.http import HttpResponseClientRedirect
+from pydantic.alias_generators import to_snake
+
+from aura_site.auth import can
+from aura_site.errors import DomainError
+
+from . import selectors, services
+from .forms import ConfigurationForm, OptimizeForm, PriceForm
+from .models import Alert, CostConfiguration, CostOperation, ExportJob, Hold, Price
+
+
+def _require(request: HttpRequest, model, action: str) -> None:
+    if not can(request.user, model, action):
+        raise PermissionDenied(f"You need permission to {action} {model._meta.verbose_name_plural}.")
+
+
+def _done(request: HttpRequest, url: str) -> HttpResponse:
+    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+
+
+def _bar_class(percent: float | None, thresholds: list[int]) -> str:
+    """Green below the first alert threshold, amber from it, red once the budget is used up."""
+    if percent is None:
+        return "ok"
+    if percent >= 100:
+        return "bad"
+    return "warn" if percent >= (thresholds[0] if thresholds else 75) else "ok"
+
+
+def _period_context() -> dict:
+    period = selectors.current_period()
+    thresholds = period["alertThresholds"] or []
+    period["barClass"] = _bar_class(period["percentageUsed"], thresholds)
+    for row in period["providers"]:
+        row["barClass"] = _bar_class(row["percentageUsed"], thresholds)
+    return {"period": period}
+
+
+@login_required
+def costs_page(request: HttpRequest) -> HttpResponse:
+    _require(request, CostOperation, "view")
+    config = services.configuration_get()
+    form = ConfigurationForm(initial=ConfigurationForm.initial_from(config))
+    return render(request, "costs/costs.html", _page_context(request, form))
+
+
+def _page_context(request: HttpRequest, form, optimize=None, optimize_form=None) -> dict:
+    recent = (CostOperation.objects.exclude(job_id="").values("job_id").annotate(total=Sum("cost"))
+              .order_by("-total")[:10])
+    return {
+        "form": form, **_period_context(), "alerts": list(Alert.objects.filter(acknowledged_at__isnull=True)[:20]),
+        "prices": list(Price.objects.all()), "price_form": PriceForm(), "recent_jobs": list(recent),
+        "optimize": optimize, "optimize_form": optimize_form or OptimizeForm(),
+        "may_configure": can(request.user, CostConfiguration, "change"),
+        "may_price": can(request.user, Price, "change"), "may_ack": can(request.user, Alert, "change"),
+    }
+
+
+@require_POST
+@login_required
+def configuration_save(request: HttpRequest) -> HttpResponse:
+    _require(request, CostConfiguration, "change")
+    form = ConfigurationForm(request.POST)
+    if form.is_valid():
+        try:
+            services.configuration_update(data=form.cleaned_data)
+        except DomainError as error:
+            for e in error.errors:
+                name = to_snake(e.field.split(".")[0])
+                form.add_error(name if name in form.fields else None, e.message)
+        else:
+            messages.success(request, "Budget configuration saved.")
+            return redirect("costs:page")
+    return render(request, "costs/costs.html", _page_context(request, form), status=200)
+
+
+@login_required
+def period_panel(request: HttpRequest) -> HttpResponse:
+    _require(request, CostOperation, "view")
+    return render(request, "costs/costs.html#period", _period_context())
+
+
+@require_POST
+@login_required
+def alert_acknowledge(request: HttpRequest, alert_id: int) -> HttpResponse:
+    _require(request, Alert, "change")
+    try:
+        services.alert_acknowledge(alert_id=alert_id, user=request.user)
+    except DomainError as error:
+        messages.error(request, error.detail)
+    return _done(request, reverse("costs:page"))
+
+
+@require_POST
+@login_required
+def price_save(request: HttpRequest) -> HttpResponse:
+    _require(request, Price, "change")
+    form = PriceForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Price not saved: " + "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items()))
+        return _done(request, reverse("costs:page") + "#pricing")
+    data = {k: v for k, v in form.cleaned_data.items() if k not in {"provider_name", "model_id"}}
+    try:
+        services.price_set(provider_name=form.cleaned_data["provider_name"],
+                           model_id=form.cleaned_data["model_id"] or "", data=data, user=request.user)
+    except DomainError as error:
+        messages.error(request, error.detail)
+    else:
+        messages.success(request, f"Price of {form.cleaned_data['provider_name']} "
+                                  f"{form.cleaned_data['model_id'] or ''} saved.")
+    return _done(request, reverse("costs:page") + "#pricing")
+
+
+@require_POST
+@login_required
+def optimize(request: HttpRequest) -> HttpResponse:
+    _require(request, CostOperation, "view")
+    form = OptimizeForm(request.POST)
+    result = None
+    if form.is_valid():
+        result = selectors.optimize_budget(
+            budget_limit=form.cleaned_data["budget_limit"], desired_quality=form.cleaned_data["desired_quality"],
+            deadline_minutes=form.cleaned_data["deadline_minutes"], pinned=selectors.pinned_stages())
+    return render(request, "costs/optimize_result.html", {"optimize": result, "optimize_form": form})
+
+
+def _meter_context(job_id: str) -> dict:
+    summary = selectors.run_summary(job_id=job_id)
+    hold = Hold.objects.filter(job_id=job_id).first()
+    spent = Decimal(str(summary["totalCost"])) if summary else Decimal(0)
+    estimate = max(spent, hold.amount) if hold else spent
+    period = _period_context()["period"]
+    return {"job_id": job_id, "summary": summary, "hold": hold, "spent": spent, "estimate": estimate,
+            "period": period, "running": bool(hold and hold.released_at is None),
+            "stage_bars": _bars(summary["costByStage"]) if summary else [],
+            "provider_bars": _bars(summary["costByProvider"]) if summary else []}
+
+
+def _bars(breakdown: dict) -> list[dict]:
+    """Rows of a horizontal bar chart (drawn as server-side SVG)."""
+    top = max((v["cost"] for v in breakdown.values()), default=0) or 1
+    return [{"label": k, "cost": v["cost"], "percent": v["percentageOfTotal"], "width": round(300 * v["cost"] / top),
+             "y": i * 28} for i, (k, v) in enumerate(breakdown.items())]
+
+
+@login_required
+def job_costs(request: HttpRequest, job_id: str) -> HttpResponse:
+    _require(request, CostOperation, "view")
+    return render(request, "costs/job.html", _meter_context(job_id))
+
+
+@login_required
+def job_meter(request: HttpRequest, job_id: str) -> HttpResponse:
+    _require(request, CostOperation, "view")
+    return render(request, "costs/job.html#meter", _meter_context(job_id))
+
+
+@require_POST
+@login_required
+def export_start(request: HttpRequest, job_id: str) -> HttpResponse:
+    _require(request, CostOperation, "view")
+    try:
+        export = services.export_start(job_id=job_id, fmt=request.POST.get("format", "csv"), user=request.user)
+    except DomainError as error:
+        return render(request, "costs/export_status.html", {"error": error.detail})
+    return render(request, "costs/export_status.html", {"export": export})
+
+
+@login_required
+def export_status(request: HttpRequest, export_id) -> HttpResponse:
+    _require(request, CostOperation, "view")
+    export = ExportJob.objects.filter(pk=export_id).first()
+    if export is None:
+        raise Http404
+    return render(request, "costs/export_status.html", {"export": export})

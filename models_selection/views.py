@@ -1,0 +1,244 @@
+"""HTMX pages for model selection: thin views over the same services as the API."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+from django_htmx.http import HttpResponseClientRedirect
+
+from aura_site.auth import can
+from aura_site.errors import DomainError
+
+from . import selectors, services
+from .models import STAGES, Job, ModelSelection, ProbeResult, ResolutionAudit, SelectionSettings
+from .resolver import RunOverride
+
+STAGE_LABELS = {"script": "Script Generation", "visual": "Visual Prompts", "narration": "Narration Optimization",
+                "refinement": "Script Refinement"}
+SOURCES = ("RunOverridePinned", "RunOverride", "StagePinned", "Stage", "ProjectOverride", "GlobalDefault",
+           "AutomaticFallback")
+AUDIT_PAGE = 25
+
+
+def _require(request: HttpRequest, model, action: str) -> None:
+    if not can(request.user, model, action):
+        raise PermissionDenied(f"You need permission to {action} {model._meta.verbose_name_plural}.")
+
+
+def _done(request: HttpRequest, url: str) -> HttpResponse:
+    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+
+
+def _split(value: str) -> tuple[str, str]:
+    provider, _, model_id = value.partition(":")
+    return provider, model_id
+
+
+@login_required
+def models_page(request: HttpRequest) -> HttpResponse:
+    _require(request, ModelSelection, "view")
+    current = selectors.selections_current()
+    by_stage = {s.stage: s for s in current.stage_selections}
+    catalog = selectors.catalog_available()
+    entries = {(row.provider, row.model_id): e for group in catalog.values() for e in group for row in [e.row]}
+    rows = []
+    for stage in STAGES:
+        selection = by_stage.get(stage)
+        entry = entries.get((selection.provider, selection.model_id)) if selection else None
+        rows.append({"stage": stage, "label": STAGE_LABELS[stage], "selection": selection, "entry": entry})
+    global_default = current.global_defaults[0] if current.global_defaults else None
+    context = {
+        "rows": rows, "catalog": sorted(catalog.items()), "global_default": global_default,
+        "global_entry": entries.get((global_default.provider, global_default.model_id)) if global_default else None,
+        "allow_fallback": current.allow_automatic_fallback,
+        "may_change": can(request.user, ModelSelection, "change"),
+        "may_probe": can(request.user, ProbeResult, "add"),
+        "may_run": can(request.user, Job, "add"),
+        "recent_jobs": list(Job.objects.order_by("-created_at")[:10]),
+        **_audit_context(request),
+    }
+    return render(request, "models_selection/models.html", context)
+
+
+def _audit_context(request: HttpRequest) -> dict:
+    filters = {k: request.GET.get(k, "").strip() for k in ("stage", "job", "source", "blocked")}
+    rows = ResolutionAudit.objects.all()
+    if filters["stage"]:
+        rows = rows.filter(stage=filters["stage"])
+    if filters["job"]:
+        rows = rows.filter(job_id=filters["job"])
+    if filters["source"]:
+        rows = rows.filter(source=filters["source"])
+    if filters["blocked"] in {"yes", "no"}:
+        rows = rows.filter(is_blocked=filters["blocked"] == "yes")
+    page = Paginator(rows.order_by("-timestamp", "-id"), AUDIT_PAGE).get_page(request.GET.get("page"))
+    query = "&".join(f"{k}={v}" for k, v in filters.items() if v)
+    return {"audit_page": page, "audit_filters": filters, "audit_query": query, "stages": STAGES,
+            "sources": SOURCES}
+
+
+@login_required
+def audit_table(request: HttpRequest) -> HttpResponse:
+    _require(request, ResolutionAudit, "view")
+    return render(request, "models_selection/models.html#audit", _audit_context(request))
+
+
+@require_POST
+@login_required
+def selection_save(request: HttpRequest) -> HttpResponse:
+    """Set a stage's (or the global default's) model; a deprecated model asks "Use anyway" first."""
+    _require(request, ModelSelection, "change")
+    stage = request.POST.get("stage", "")
+    scope = "Stage" if stage else "Global"
+    provider, model_id = _split(request.POST.get("model", ""))
+    if not model_id:
+        messages.error(request, "Choose a model first.")
+        return _done(request, reverse("models_selection:page"))
+    try:
+        outcome = services.selection_set(
+            scope=scope, stage=stage, provider=provider, model_id=model_id,
+            pin=request.POST.get("pin") == "1" and scope == "Stage", reason=request.POST.get("reason", ""),
+            allow_deprecated=request.POST.get("allow_deprecated") == "1", user=request.user,
+            correlation_id=request.correlation_id)
+    except DomainError as error:
+        messages.error(request, error.detail)
+        return _done(request, reverse("models_selection:page"))
+    if not outcome.applied:
+        return render(request, "models_selection/deprecated_dialog.html", {
+            "warning": outcome.deprecation_warning, "stage": stage, "model": f"{provider}:{model_id}",
+            "pin": request.POST.get("pin", ""), "label": STAGE_LABELS.get(stage, "Global default")})
+    messages.success(request, f"{STAGE_LABELS.get(stage, 'Global default')}: {provider} {model_id} "
+                              f"{'pinned' if outcome.selection and outcome.selection.is_pinned else 'selected'}.")
+    return _done(request, reverse("models_selection:page"))
+
+
+@require_POST
+@login_required
+def selection_pin(request: HttpRequest, stage: str) -> HttpResponse:
+    """Pin or unpin a stage's current model."""
+    _require(request, ModelSelection, "change")
+    current = ModelSelection.objects.filter(scope="Stage", stage=stage).first()
+    if current is None:
+        raise Http404("No model is selected for this stage.")
+    pin = request.POST.get("pin") == "1"
+    try:
+        services.selection_set(scope="Stage", stage=stage, provider=current.provider, model_id=current.model_id,
+                               pin=pin, reason="Pinned" if pin else "Unpinned", allow_deprecated=True,
+                               user=request.user, correlation_id=request.correlation_id)
+    except DomainError as error:
+        messages.error(request, error.detail)
+    else:
+        messages.success(request, f"{STAGE_LABELS[stage]} {'pinned' if pin else 'unpinned'}.")
+    return _done(request, reverse("models_selection:page"))
+
+
+@require_POST
+@login_required
+def fallback_toggle(request: HttpRequest) -> HttpResponse:
+    _require(request, SelectionSettings, "change")
+    enabled = request.POST.get("allow") == "1"
+    services.settings_update(allow_automatic_fallback=enabled, user=request.user)
+    messages.success(request, f"Automatic fallback {'enabled' if enabled else 'disabled'}.")
+    return _done(request, reverse("models_selection:page"))
+
+
+@require_POST
+@login_required
+def probe_start(request: HttpRequest) -> HttpResponse:
+    """Start a probe of a model; the answer polls its status until it is done."""
+    _require(request, ProbeResult, "add")
+    provider, model_id = _split(request.POST.get("model", ""))
+    from .tasks import probe_run
+
+    try:
+        probe = services.probe_start(provider=provider, model_id=model_id, user=request.user,
+                                     correlation_id=request.correlation_id)
+    except DomainError as error:
+        return render(request, "models_selection/probe_status.html", {"error": error.detail})
+    from django.db import transaction
+
+    transaction.on_commit(lambda: probe_run.delay(probe.pk, ""))
+    return render(request, "models_selection/probe_status.html", {"probe": probe})
+
+
+@login_required
+def probe_status(request: HttpRequest, probe_id: int) -> HttpResponse:
+    _require(request, ProbeResult, "view")
+    probe = ProbeResult.objects.filter(pk=probe_id).first()
+    if probe is None:
+        raise Http404
+    return render(request, "models_selection/probe_status.html", {"probe": probe})
+
+
+@require_POST
+@login_required
+def explain(request: HttpRequest) -> HttpResponse:
+    _require(request, ModelSelection, "view")
+    provider, model_id = _split(request.POST.get("model", ""))
+    try:
+        explanation = selectors.model_explain(stage=request.POST.get("stage") or "script", provider=provider,
+                                              model_id=model_id)
+    except DomainError as error:
+        return render(request, "models_selection/explain.html", {"error": error.detail})
+    return render(request, "models_selection/explain.html", {"x": explanation})
+
+
+@require_POST
+@login_required
+def job_create(request: HttpRequest) -> HttpResponse:
+    """Plan a run from the page; a blocked one opens the dialog with the four options."""
+    _require(request, Job, "add")
+    overrides = {}
+    for stage in STAGES:
+        provider, model_id = _split(request.POST.get(f"override-{stage}", ""))
+        if model_id:
+            overrides[stage] = RunOverride(provider, model_id, request.POST.get(f"pin-{stage}") == "1")
+    try:
+        plan = services.job_plan(brief=request.POST.get("brief", ""), model_overrides=overrides,
+                                 project_id=request.POST.get("project_id") or None,
+                                 allow_auto_fallback=request.POST.get("allow_auto_fallback") == "1",
+                                 user=request.user, correlation_id=request.correlation_id)
+    except DomainError as error:
+        messages.error(request, error.detail)
+        return _done(request, reverse("models_selection:page"))
+    return _done(request, reverse("models_selection:job", args=[plan.job.id]))
+
+
+@login_required
+def job_page(request: HttpRequest, job_id: str) -> HttpResponse:
+    _require(request, Job, "view")
+    job = Job.objects.filter(pk=job_id).first()
+    if job is None:
+        raise Http404
+    blocked = [r for r in job.resolutions if r["is_blocked"]]
+    return render(request, "models_selection/job.html", {
+        "job": job, "blocked": blocked, "labels": STAGE_LABELS, "may_decide": can(request.user, Job, "change"),
+        "options": [(o, services.DECISION_HELP[o]) for o in services.DECISIONS],
+        "decisions": list(job.decisions.order_by("-decided_at")[:20]),
+    })
+
+
+@require_POST
+@login_required
+def job_decide(request: HttpRequest, job_id: str) -> HttpResponse:
+    _require(request, Job, "change")
+    decision = request.POST.get("decision", "")
+    choices = {}
+    for stage in STAGES:
+        provider, model_id = _split(request.POST.get(f"choice-{stage}", ""))
+        if model_id:
+            choices[stage] = (provider, model_id)
+    try:
+        plan = services.job_decide(job_id=job_id, decision=decision, choices=choices or None, user=request.user,
+                                   correlation_id=request.correlation_id)
+    except DomainError as error:
+        messages.error(request, error.detail)
+    else:
+        messages.success(request, f"{decision}: the run is now {plan.job.status.lower()}.")
+    return _done(request, reverse("models_selection:job", args=[job_id]))
