@@ -65,6 +65,14 @@ class Kind:
     def input_fields(self) -> list[models.Field]:
         return [f for f in self.fields if f.name not in SERVER_FIELDS]
 
+    @cached_property
+    def field_by_camel(self) -> dict[str, models.Field]:
+        return {to_camel(f.name): f for f in self.fields}
+
+    @cached_property
+    def input_camels(self) -> frozenset[str]:
+        return frozenset(to_camel(f.name) for f in self.input_fields)
+
     def has(self, name: str) -> bool:
         return any(f.name == name for f in self.fields)
 

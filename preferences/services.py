@@ -296,13 +296,11 @@ def _item_from_wire(kind: Kind, wire: Any, path: str) -> Preference:
     """Build (not save) an item from its exported form, running every rule; errors name `path`."""
     if not isinstance(wire, dict):
         raise ValidationFailed.on(path, "must be an object")
-    by_camel = {to_camel(f.name): f for f in kind.fields}
-    unknown = sorted(set(wire) - set(by_camel))
+    unknown = sorted(set(wire) - set(kind.field_by_camel))
     if unknown:
         raise ValidationFailed.on(f"{path}.{unknown[0]}", "is not a field of this kind")
     try:
-        parsed = kind.create_schema.model_validate({k: v for k, v in wire.items() if k in {
-            to_camel(f.name) for f in kind.input_fields}})
+        parsed = kind.create_schema.model_validate({k: v for k, v in wire.items() if k in kind.input_camels})
     except Exception as error:  # pydantic.ValidationError
         first = error.errors()[0]  # type: ignore[attr-defined]
         loc = ".".join(str(p) for p in first["loc"])
@@ -334,13 +332,15 @@ def preferences_import(*, json_data: str, mode: str = "merge", dry_run: bool = F
         if not isinstance(entries, list):
             raise ValidationFailed.on(kind.key, "must be a list")
         incoming[kind.key] = [_item_from_wire(kind, w, f"{kind.key}[{i}]") for i, w in enumerate(entries)]
-        names = [obj.name for obj in incoming[kind.key]]
-        ids = [obj.pk for obj in incoming[kind.key]]
+        names: set[str] = set()
+        ids: set = set()
         for index, obj in enumerate(incoming[kind.key]):
-            if names.index(obj.name) != index:
+            if obj.name in names:
                 raise ValidationFailed.on(f"{kind.key}[{index}].name", f"duplicates {obj.name!r} in the file")
-            if ids.index(obj.pk) != index:
+            if obj.pk in ids:
                 raise ValidationFailed.on(f"{kind.key}[{index}].id", "duplicates another item's id in the file")
+            names.add(obj.name)
+            ids.add(obj.pk)
 
     for kind in KINDS:
         _import_kind(kind, incoming[kind.key], mode, plan, dry_run)
