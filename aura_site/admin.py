@@ -4,6 +4,19 @@ from django.utils import timezone
 from .models import ApiToken
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows anyone may read and nobody may add, change or delete here (audit logs, ledgers)."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
 @admin.register(ApiToken)
 class ApiTokenAdmin(admin.ModelAdmin):
     list_display = ["prefix", "user", "name", "created_at", "last_used_at", "revoked_at"]

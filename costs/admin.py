@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from aura_site.admin import ReadOnlyAdmin
+
 from . import services
 from .models import Alert, BudgetTotal, CostConfiguration, CostOperation, ExportJob, Hold, Price, PriceChange
 
@@ -29,30 +31,10 @@ class PriceAdmin(admin.ModelAdmin):
 
 
 @admin.register(PriceChange)
-class PriceChangeAdmin(admin.ModelAdmin):
+class PriceChangeAdmin(ReadOnlyAdmin):
     list_display = ["changed_at", "provider_name", "model_id", "changed_by"]
     list_filter = ["provider_name"]
     search_fields = ["provider_name", "model_id"]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(CostOperation)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin
 
+from aura_site.admin import ReadOnlyAdmin
+
 from . import services
 from .models import (
     CatalogModel,
@@ -96,19 +98,6 @@ class ModelSelectionAdmin(admin.ModelAdmin):
 @admin.register(SelectionSettings)
 class SelectionSettingsAdmin(admin.ModelAdmin):
     list_display = ["__str__", "updated_by_name", "updated_at"]
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Rows anyone may read and nobody may add, change or delete here."""
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(ResolutionAudit)
