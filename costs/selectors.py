@@ -95,6 +95,17 @@ def operation_dict(o: CostOperation) -> dict[str, Any]:
             "timestamp": o.timestamp.isoformat()}
 
 
+def _current_llm_prices(prices: list[Price]) -> list[Price]:
+    """Priced LLM models that the catalog does not mark deprecated or retired (never suggest those)."""
+    from models_selection.models import CatalogModel
+
+    outdated = {(p.lower(), m.lower()) for p, m in CatalogModel.objects.filter(
+        Q(is_deprecated=True) | Q(is_retired=True)).values_list("provider", "model_id")}
+    return [p for p in prices if p.provider_type == ProviderType.LLM and p.model_id
+            and p.cost_per_1k_input_tokens is not None and p.cost_per_1k_output_tokens is not None
+            and (p.provider_name.lower(), p.model_id.lower()) not in outdated]
+
+
 def _llm_alternative(price: Price, llm_prices: list[Price]) -> Price | None:
     """The closest cheaper LLM: the most expensive one still cheaper (the likeliest similar capability)."""
     def unit(p: Price) -> Decimal:
@@ -110,8 +121,7 @@ def suggestions(operations: list[CostOperation], pinned: dict[str, tuple[str, st
     pinned = pinned or {}
     found: list[dict[str, Any]] = []
     all_prices = list(Price.objects.all())
-    llm_prices = [p for p in all_prices if p.provider_type == ProviderType.LLM
-                  and p.cost_per_1k_input_tokens is not None and p.cost_per_1k_output_tokens is not None]
+    llm_prices = _current_llm_prices(all_prices)
     table = {(p.provider_name.lower(), p.model_id.lower()): p for p in all_prices}
     # Model switch: per (provider, model) of LLM operations, the closest cheaper priced model.
     groups: dict[tuple[str, str], list[CostOperation]] = {}
@@ -120,7 +130,7 @@ def suggestions(operations: list[CostOperation], pinned: dict[str, tuple[str, st
             groups.setdefault((o.provider, o.model), []).append(o)
     for (provider, model), ops in sorted(groups.items()):
         price = price_for(table, provider, model)
-        if price is None or price.provider_type != ProviderType.LLM or price not in llm_prices:
+        if price is None or price.provider_type != ProviderType.LLM:
             continue
         alternative = _llm_alternative(price, llm_prices)
         if alternative is None:
@@ -194,8 +204,7 @@ def optimize_budget(*, budget_limit: Decimal, desired_quality: str, deadline_min
     runs = len({r["job_id"] for r in rows}) or 1
     prices = list(Price.objects.all())
     table = {(p.provider_name.lower(), p.model_id.lower()): p for p in prices}
-    llm = sorted([p for p in prices if p.provider_type == ProviderType.LLM and p.model_id
-                  and p.cost_per_1k_input_tokens is not None and p.cost_per_1k_output_tokens is not None],
+    llm = sorted(_current_llm_prices(prices),
                  key=lambda p: (p.cost_per_1k_input_tokens + p.cost_per_1k_output_tokens, p.provider_name, p.model_id))
     tts = sorted([p for p in prices if p.provider_type == ProviderType.TTS and p.cost_per_1k_characters is not None],
                  key=lambda p: (p.cost_per_1k_characters, p.provider_name))

@@ -160,3 +160,18 @@ def test_the_guides_optimize_budget_example_answers_the_guides_fields(owner_api)
     assert first["recommendedSettings"]["ttsProvider"] == "Piper"
     assert any("Piper" in change for change in first["changes"])
     assert owner_api.post(f"{BASE}/optimize-budget", body).json() == first  # deterministic
+
+
+def test_suggestions_never_propose_a_deprecated_or_retired_model(owner_api):
+    from models_selection.models import CatalogModel
+
+    _record(owner_api, "job-s", "ScriptGeneration", "OpenAI", 2.0, "s1", model="gpt-4", inputTokens=40000,
+            outputTokens=20000)
+    outdated = set(CatalogModel.objects.filter(is_deprecated=True).values_list("model_id", flat=True))
+    assert "gemini-1.5-pro" in outdated  # retired by its vendor
+    suggestions = owner_api.get(f"{BASE}/run-summary/job-s").json()["optimizationSuggestions"]
+    switches = [s for s in suggestions if s["category"] in {"ProviderSwitch", "ModelSelection"}]
+    assert switches, suggestions
+    for suggestion in switches:
+        target = suggestion["suggestion"].split(" to ", 1)[1].split(" for ")[0].split(" ", 1)[1]
+        assert target not in outdated, suggestion
