@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import subprocess
@@ -108,6 +109,37 @@ def api_client_for():
     return lambda user: ApiClient(_token_for(user))
 
 
+# Rows the data migrations create; a transactional test's flush removes them.
+SEEDS = [
+    ("preferences.migrations.0002_presets", "add_presets"),
+    ("models_selection.migrations.0002_seed_catalog", "seed"),
+    ("costs.migrations.0002_seed_prices", "seed"),
+]
+
+
+def _is_transactional(request) -> bool:
+    marker = request.node.get_closest_marker("django_db")
+    if marker is not None and (marker.kwargs.get("transaction") or (marker.args and marker.args[0])):
+        return True
+    return bool({"transactional_db", "live_server"} & set(request.fixturenames))
+
+
+@pytest.fixture(autouse=True)
+def _seeded_rows_after_a_flush(request) -> None:
+    """Transactional tests start from the migrated state: presets, catalog and prices put back."""
+    if not _is_transactional(request):
+        return
+    request.getfixturevalue("transactional_db")
+    from django.apps import apps
+
+    from models_selection.models import CatalogModel
+
+    if CatalogModel.objects.exists():
+        return
+    for module, function in SEEDS:
+        getattr(importlib.import_module(module), function)(apps, None)
+
+
 @pytest.fixture(autouse=True)
 def _eager_tasks_unless_worker(request) -> Iterator[None]:
     """Tasks run in-process, except in tests that start a real worker (`celery_worker_process`)."""
@@ -132,7 +164,7 @@ def _database_url_for_worker() -> str:
 
 
 @pytest.fixture
-def celery_worker_process(transactional_db, django_db_serialized_rollback) -> Iterator[subprocess.Popen | None]:
+def celery_worker_process(transactional_db) -> Iterator[subprocess.Popen | None]:
     """A real `celery worker` process on the configured broker, using the test database.
 
     With no broker configured (the SQLite run) there is no worker: tasks run eagerly in-process,

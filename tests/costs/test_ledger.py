@@ -117,7 +117,7 @@ def _post_concurrently(api_client_for, user, bodies: list[dict]) -> list[int]:
         return list(pool.map(post, bodies))
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_eight_threads_never_push_a_hard_budget_past_its_limit(owner, api_client_for):
     services.configuration_update(data={"overall_monthly_budget": Decimal("100.00"), "hard_budget_limit": True})
     bodies = [_op(f"t{i}", 3.00) for i in range(40)]
@@ -131,7 +131,7 @@ def test_eight_threads_never_push_a_hard_budget_past_its_limit(owner, api_client
     assert BudgetTotal.objects.get(scope="overall").spent == total
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_eight_threads_with_overlapping_keys_count_each_operation_once(owner, api_client_for):
     bodies = [{"operations": [_op(f"k{(t + i) % 12}", 1.0) for i in range(6)]} for t in range(8)]
     statuses = _post_concurrently(api_client_for, owner, bodies)
@@ -140,7 +140,7 @@ def test_eight_threads_with_overlapping_keys_count_each_operation_once(owner, ap
     assert BudgetTotal.objects.get(scope="overall").spent == Decimal("12")
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_with_a_soft_limit_all_concurrent_operations_are_accepted(owner, api_client_for):
     services.configuration_update(data={"overall_monthly_budget": Decimal("10"), "hard_budget_limit": False})
     statuses = _post_concurrently(api_client_for, owner, [_op(f"s{i}", 3.0) for i in range(8)])
@@ -183,7 +183,7 @@ def test_daily_alerts_repeat_the_next_day_and_every_time_alerts_each_operation(o
     assert Alert.objects.count() == 4
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_alerts_are_emailed_when_enabled(owner_api):
     owner_api.put(f"{BASE}/configuration", {"overallMonthlyBudget": 10, "alertThresholds": [50],
                                             "emailNotificationsEnabled": True,

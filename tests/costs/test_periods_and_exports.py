@@ -113,7 +113,7 @@ def test_a_csv_export_runs_in_a_worker_and_matches_the_ledger(celery_worker_proc
     assert float(totals[4]) == float(sum(o.cost for o in ledger.values()))
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # the task is queued on commit
+@pytest.mark.django_db(transaction=True)  # the task is queued on commit
 def test_a_json_export_holds_operations_totals_and_suggestions(owner_api):
     _seed(owner_api, n=4)
     task = owner_api.post(f"{BASE}/export/job-x?format=json").json()["taskId"]
@@ -130,7 +130,7 @@ def test_exports_refuse_unknown_jobs_and_formats(owner_api):
     assert owner_api.post(f"{BASE}/export/job-x?format=xml").status_code == HTTPStatus.UNPROCESSABLE_ENTITY
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # the task is queued on commit
+@pytest.mark.django_db(transaction=True)  # the task is queued on commit
 def test_exporting_all_jobs_between_dates(owner_api):
     _seed(owner_api, job="a", n=3)
     _seed(owner_api, job="b", n=2)

@@ -15,7 +15,7 @@ from tests.fake_provider import GOOD_KEY
 
 from .conftest import screenshot
 
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_a_stage_model_is_set_pinned_and_tested_against_the_provider(page, live_server, owner, sign_in,

@@ -13,7 +13,7 @@ from preferences.models import ActiveSelection, CustomAudienceProfile
 
 from .conftest import screenshot
 
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_a_profile_is_created_in_basic_mode_fixed_in_advanced_mode_and_selected(page, live_server, owner, sign_in):

@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from .conftest import screenshot
 
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_a_wrong_password_is_refused_and_the_right_one_lands_on_settings(page, live_server, owner, console_errors):
