@@ -5,15 +5,15 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
-from .auth import signed_in
+from .api_contract import declare_common_errors
+from .auth import docs_access, signed_in
 from .errors import DomainError
-from .schemas import AUTH_ERRORS, CamelSchema
+from .schemas import AUTH_ERRORS, CamelSchema, ErrorOut
 
 logger = logging.getLogger(__name__)
 
@@ -28,7 +28,7 @@ api = NinjaAPI(
     auth=signed_in(),
     urls_namespace="api",
     docs_url="/docs",
-    docs_decorator=login_required,
+    docs_decorator=docs_access,
     openapi_url="/openapi.json",
 )
 
@@ -131,3 +131,7 @@ def me(request: HttpRequest) -> MeOut:
         is_superuser=user.is_superuser,
         permissions=sorted(user.get_all_permissions()),
     )
+
+
+# Last, once every route is registered: each one declares the error answers any route can give.
+declare_common_errors(api, ErrorOut)

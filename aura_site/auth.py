@@ -79,11 +79,39 @@ class SessionAuthWithCsrf(SessionAuth):
         self.requirement = requirement
         super().__init__(csrf=True)
 
+    def _get_key(self, request: HttpRequest):
+        # No signed-in session: the caller has no credentials at all, which is a 401, not a CSRF 403.
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated:
+            return None
+        return super()._get_key(request)
+
     def authenticate(self, request: HttpRequest, key):
         user = super().authenticate(request, key)
         if user:
             self.requirement.check(user)
         return user
+
+
+def docs_access(view):
+    """The docs and the OpenAPI schema: a signed-in session, or a bearer token (tools load the schema)."""
+    from functools import wraps
+
+    from django.contrib.auth.decorators import login_required
+
+    signed_in_view = login_required(view)
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs):
+        header = request.headers.get("Authorization", "")
+        if header.lower().startswith("bearer "):
+            user = ApiToken.authenticate(header[7:].strip())
+            if user is not None:
+                request.user = user
+                return view(request, *args, **kwargs)
+        return signed_in_view(request, *args, **kwargs)
+
+    return wrapper
 
 
 def _auth(requirement: Requirement) -> list:

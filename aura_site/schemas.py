@@ -2,9 +2,33 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+from typing import Annotated
+
 from ninja import Schema
-from pydantic import ConfigDict
+from pydantic import ConfigDict, Field, WithJsonSchema
 from pydantic.alias_generators import to_camel
+
+# What a money column (max_digits=14, decimal_places=6) can hold.
+MONEY_COLUMN_MAX = Decimal("99999999.999999")
+# One amount (an operation's cost, a hold, a price, a budget) is bounded well below what a running total
+# holds, so that totals stay representable; the services refuse what would still overflow a total.
+AMOUNT_MAX = Decimal("10000000")
+# Integer ids and counts bounded by a 64-bit column.
+BIGINT_MAX = 9_223_372_036_854_775_807
+
+
+def money_type(*, le: Decimal = AMOUNT_MAX):
+    """A non-negative exact amount: parsed as Decimal, shown as a JSON number bounded in the schema."""
+    return Annotated[
+        Decimal,
+        Field(ge=0, le=le, max_digits=14, decimal_places=6),
+        WithJsonSchema({"type": "number", "minimum": 0, "maximum": float(le)}),
+    ]
+
+
+Amount = money_type()
+DbId = Annotated[int, Field(ge=1, le=BIGINT_MAX)]
 
 
 class CamelSchema(Schema):

@@ -55,6 +55,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "aura_site.middleware.CorrelationIdMiddleware",
     "aura_site.middleware.ApiBodySizeLimitMiddleware",
+    "aura_site.api_contract.ApiContractMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -164,3 +165,8 @@ LOGGING = {
 
 if not DEBUG and SECRET_KEY.startswith("django-insecure"):
     raise ImproperlyConfigured("SECRET_KEY is the insecure development key while DEBUG is off.")
+
+# Lists in the API: {"items", "count"} with bounded limit/offset (aura_site/pagination.py).
+NINJA_PAGINATION_CLASS = "aura_site.pagination.LimitOffsetPage"
+NINJA_PAGINATION_PER_PAGE = 100
+NINJA_PAGINATION_MAX_LIMIT = 1000

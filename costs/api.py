@@ -9,11 +9,12 @@ from http import HTTPStatus
 from django.http import FileResponse, HttpRequest
 from django.urls import reverse
 from ninja import Query, Router, Schema, Status
+from ninja.pagination import paginate
 from pydantic import Field
 
 from aura_site.auth import read_access, write_access
 from aura_site.errors import NotFound, ValidationFailed
-from aura_site.schemas import READ_ERRORS, WRITE_ERRORS, ErrorOut
+from aura_site.schemas import READ_ERRORS, WRITE_ERRORS, DbId, ErrorOut
 
 from . import selectors, services
 from .models import Alert, CostConfiguration, CostOperation, ExportJob, Hold, Price
@@ -21,6 +22,7 @@ from .schemas import (
     AlertOut,
     ConfigurationIn,
     ConfigurationOut,
+    CurrentPeriodOut,
     EstimateIn,
     EstimateOut,
     ExportStartOut,
@@ -30,9 +32,11 @@ from .schemas import (
     OperationBatchIn,
     OperationIn,
     OptimizeIn,
+    OptimizeOut,
     PriceIn,
     PriceOut,
     RecordOut,
+    RunSummaryOut,
 )
 
 router = Router(tags=["Costs"], by_alias=True)
@@ -58,9 +62,10 @@ def put_configuration(request: HttpRequest, payload: ConfigurationIn):
 
 
 @router.get("/pricing", response={200: list[PriceOut], **READ_ERRORS}, auth=read_access(Price))
+@paginate
 def get_pricing(request: HttpRequest):
     """Every provider and model price, with where it came from and when it was set."""
-    return list(Price.objects.all())
+    return Price.objects.all()
 
 
 def _set_price(request: HttpRequest, provider_name: str, model_id: str, payload: PriceIn) -> Price:
@@ -120,27 +125,29 @@ def delete_hold(request: HttpRequest, job_id: str):
     return services.hold_release(job_id=job_id)
 
 
-@router.get("/current-period", response={200: dict, **READ_ERRORS}, auth=read_access(CostOperation))
+@router.get("/current-period", response={200: CurrentPeriodOut, **READ_ERRORS}, auth=read_access(CostOperation))
 def get_current_period(request: HttpRequest):
     """Spending this period: total, budget, percentage used, held, available, per provider."""
     return selectors.current_period()
 
 
 @router.get("/alerts", response={200: list[AlertOut], **READ_ERRORS}, auth=read_access(Alert))
-def get_alerts(request: HttpRequest, unacknowledged: bool = False, limit: int = 100):
+@paginate
+def get_alerts(request: HttpRequest, unacknowledged: bool = False):
+    """Budget alerts, newest first (only those not yet acknowledged with `unacknowledged=true`)."""
     alerts = Alert.objects.all()
     if unacknowledged:
         alerts = alerts.filter(acknowledged_at__isnull=True)
-    return list(alerts[: max(1, min(limit, 1000))])
+    return alerts
 
 
 @router.post("/alerts/{alert_id}/acknowledge", response={200: AlertOut, **WRITE_ERRORS},
              auth=write_access(Alert, "change"))
-def acknowledge_alert(request: HttpRequest, alert_id: int):
+def acknowledge_alert(request: HttpRequest, alert_id: DbId):
     return services.alert_acknowledge(alert_id=alert_id, user=request.user)
 
 
-@router.get("/run-summary/{job_id}", response={200: dict, **READ_ERRORS}, auth=read_access(CostOperation))
+@router.get("/run-summary/{job_id}", response={200: RunSummaryOut, **READ_ERRORS}, auth=read_access(CostOperation))
 def get_run_summary(request: HttpRequest, job_id: str):
     """A run's cost report: by stage and provider, token statistics, operations, suggestions."""
     summary = selectors.run_summary(job_id=job_id)
@@ -168,8 +175,12 @@ def get_export(request: HttpRequest, task_id: uuid.UUID):
             "error": export.error}
 
 
+DOWNLOAD_CONTENT = {"200": {"description": "The export file.", "content": {
+    "text/csv": {"schema": {"type": "string"}}, "application/json": {"schema": {}}}}}
+
+
 @router.get("/exports/{task_id}/download", response={200: None, **READ_ERRORS}, auth=read_access(CostOperation),
-            url_name="costs_export_download")
+            url_name="costs_export_download", openapi_extra={"responses": DOWNLOAD_CONTENT})
 def download_export(request: HttpRequest, task_id: uuid.UUID):
     """The finished export file, streamed."""
     export = ExportJob.objects.filter(pk=task_id, state=ExportJob.State.SUCCESS).first()
@@ -180,7 +191,7 @@ def download_export(request: HttpRequest, task_id: uuid.UUID):
                         filename=f"costs-{export.job_id}.{export.format}")
 
 
-@router.post("/optimize-budget", response={200: dict, **READ_ERRORS, 422: ErrorOut},
+@router.post("/optimize-budget", response={200: OptimizeOut, **READ_ERRORS, 422: ErrorOut},
              auth=read_access(CostOperation))
 def post_optimize_budget(request: HttpRequest, payload: OptimizeIn):
     """Before/after cost of a typical recent run and the changes that fit it to a budget."""

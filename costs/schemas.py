@@ -4,27 +4,31 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, WithJsonSchema
 
-from aura_site.schemas import CamelInSchema, CamelSchema
+from aura_site.schemas import MONEY_COLUMN_MAX, Amount, CamelInSchema, CamelSchema, money_type
 
-Money = Decimal
+Money = Amount
+Seconds = Annotated[Decimal, Field(ge=0, le=10_000_000, max_digits=12, decimal_places=3),
+                    WithJsonSchema({"type": "number", "minimum": 0, "maximum": 10_000_000})]
+ProviderName = Annotated[str, Field(min_length=1, max_length=100)]
+CurrencyCode = Annotated[str, Field(min_length=3, max_length=3, pattern="^[A-Za-z]{3}$")]
 
 
 class ConfigurationIn(CamelInSchema):
     user_id: str | None = None
-    overall_monthly_budget: Money | None = Field(default=None, ge=0, max_digits=14, decimal_places=6)
+    overall_monthly_budget: money_type(le=MONEY_COLUMN_MAX) | None = None
     period_type: Literal["Monthly", "Weekly", "Custom"] | None = None
     custom_start: dt.date | None = None
     custom_end: dt.date | None = None
-    currency: str | None = Field(default=None, min_length=3, max_length=3)
-    alert_thresholds: list[int] | None = Field(default=None, max_length=20)
+    currency: CurrencyCode | None = None
+    alert_thresholds: list[Annotated[int, Field(ge=1, le=100)]] | None = Field(default=None, max_length=20)
     email_notifications_enabled: bool | None = None
     notification_email: str | None = Field(default=None, max_length=254)
     alert_frequency: Literal["Once", "Daily", "EveryTime"] | None = None
-    provider_budgets: dict[str, Money] | None = Field(default=None, max_length=100)
+    provider_budgets: dict[ProviderName, money_type(le=MONEY_COLUMN_MAX)] | None = Field(default=None, max_length=100)
     hard_budget_limit: bool | None = None
     enable_project_tracking: bool | None = None
 
@@ -46,24 +50,21 @@ class ConfigurationOut(CamelSchema):
     updated_at: dt.datetime
 
 
-PriceValue = Decimal | None
+PriceValue = Money | None
 
 
 class PriceIn(CamelInSchema):
     provider_name: str | None = Field(default=None, max_length=100)
     model_id: str | None = Field(default=None, max_length=200)
     provider_type: Literal["LLM", "TTS", "Image", "Video", "Rendering"] = "LLM"
-    cost_per_1k_input_tokens: PriceValue = Field(default=None, alias="costPer1KInputTokens", max_digits=14,
-                                                 decimal_places=6)
-    cost_per_1k_output_tokens: PriceValue = Field(default=None, alias="costPer1KOutputTokens", max_digits=14,
-                                                  decimal_places=6)
+    cost_per_1k_input_tokens: PriceValue = Field(default=None, alias="costPer1KInputTokens")
+    cost_per_1k_output_tokens: PriceValue = Field(default=None, alias="costPer1KOutputTokens")
     cost_per_1k_cached_input_tokens: PriceValue = Field(default=None, alias="costPer1KCachedInputTokens",
-                                                        max_digits=14, decimal_places=6)
-    cost_per_1k_characters: PriceValue = Field(default=None, alias="costPer1KCharacters", max_digits=14,
-                                               decimal_places=6)
-    cost_per_image: PriceValue = Field(default=None, max_digits=14, decimal_places=6)
-    cost_per_second: PriceValue = Field(default=None, max_digits=14, decimal_places=6)
-    currency: str = Field(default="USD", min_length=3, max_length=3)
+                                                        description="null: not given (0 for a new price)")
+    cost_per_1k_characters: PriceValue = Field(default=None, alias="costPer1KCharacters")
+    cost_per_image: PriceValue = Field(default=None)
+    cost_per_second: PriceValue = Field(default=None)
+    currency: CurrencyCode | None = Field(default=None, description="Must be the budget's (the default).")
     notes: str = Field(default="", max_length=500)
 
 
@@ -95,17 +96,11 @@ class OperationIn(CamelInSchema):
     output_tokens: int = Field(default=0, ge=0, le=2_000_000_000)
     characters: int = Field(default=0, ge=0, le=2_000_000_000)
     images: int = Field(default=0, ge=0, le=1_000_000)
-    seconds: Decimal = Field(default=Decimal(0), ge=0, le=10_000_000, max_digits=12, decimal_places=3)
+    seconds: Seconds = Decimal(0)
     cache_hit: bool = False
-    cost: Decimal | None = Field(default=None, ge=0, le=100_000_000, max_digits=14, decimal_places=6)
+    cost: Money | None = None
+    currency: CurrencyCode | None = Field(default=None, description="The cost's currency; must be the budget's.")
     timestamp: dt.datetime | None = None
-
-    @field_validator("idempotency_key", "job_id", "project_id", "stage", "provider", "model")
-    @classmethod
-    def _no_nul(cls, value: str) -> str:
-        if "\x00" in value:
-            raise ValueError("must not contain NUL characters")
-        return value
 
 
 class OperationBatchIn(CamelInSchema):
@@ -143,7 +138,7 @@ class PlanItemIn(CamelInSchema):
     output_tokens: int = Field(default=0, ge=0, le=2_000_000_000)
     characters: int = Field(default=0, ge=0, le=2_000_000_000)
     images: int = Field(default=0, ge=0, le=1_000_000)
-    seconds: Decimal = Field(default=Decimal(0), ge=0, le=10_000_000)
+    seconds: Seconds = Decimal(0)
 
 
 class EstimateIn(CamelInSchema):
@@ -161,7 +156,7 @@ class EstimateOut(CamelSchema):
 
 class HoldIn(CamelInSchema):
     job_id: str = Field(min_length=1, max_length=100)
-    amount: Decimal | None = Field(default=None, ge=0, le=100_000_000, max_digits=14, decimal_places=6)
+    amount: Money | None = None
     plan: list[PlanItemIn] | None = Field(default=None, max_length=1000)
     provider: str = Field(default="", max_length=100)
     project_id: str = Field(default="", max_length=100)
@@ -191,6 +186,113 @@ class ExportStatusOut(CamelSchema):
 
 
 class OptimizeIn(CamelInSchema):
-    budget_limit: Decimal = Field(ge=0, le=100_000_000)
+    budget_limit: Money
     desired_quality: Literal["draft", "standard", "premium"] = "standard"
     deadline_minutes: int | None = Field(default=None, ge=1, le=100_000)
+
+
+class BudgetFiguresOut(CamelSchema):
+    spent: float
+    held: float
+    budget: float | None
+    available: float | None
+    percentage_used: float | None
+
+
+class ProviderFiguresOut(BudgetFiguresOut):
+    provider: str
+
+
+class ProjectFiguresOut(BudgetFiguresOut):
+    project_id: str
+
+
+class CurrentPeriodOut(CamelSchema):
+    total_cost: float
+    currency: str
+    period_type: str
+    budget: float | None
+    percentage_used: float | None
+    period_start: dt.datetime | None
+    period_end: dt.datetime | None
+    held: float
+    available: float | None
+    hard_budget_limit: bool
+    alert_thresholds: list[int]
+    providers: list[ProviderFiguresOut]
+    projects: list[ProjectFiguresOut]
+
+
+class BreakdownOut(CamelSchema):
+    cost: float
+    percentage_of_total: float
+
+
+class TokenStatsOut(CamelSchema):
+    total_tokens: int
+    input_tokens: int
+    output_tokens: int
+    operation_count: int
+    cache_hits: int
+    cache_hit_rate: float
+    cost_saved_by_cache: float
+
+
+class OperationOut(CamelSchema):
+    idempotency_key: str
+    job_id: str
+    project_id: str
+    stage: str
+    provider: str
+    model: str
+    input_tokens: int
+    output_tokens: int
+    characters: int
+    images: int
+    seconds: float
+    cache_hit: bool
+    cost: float
+    cost_saved: float
+    cost_source: str
+    timestamp: dt.datetime
+
+
+class SuggestionOut(CamelSchema):
+    category: str
+    suggestion: str
+    estimated_savings: float
+    quality_impact: str
+    difficulty: str
+
+
+class RunSummaryOut(CamelSchema):
+    job_id: str
+    total_cost: float
+    currency: str
+    cost_by_stage: dict[str, BreakdownOut]
+    cost_by_provider: dict[str, BreakdownOut]
+    token_stats: TokenStatsOut
+    operations: list[OperationOut]
+    optimization_suggestions: list[SuggestionOut]
+
+
+class RecommendedSettingsOut(CamelSchema):
+    llm_provider: str | None
+    tts_provider: str | None
+    enable_caching: bool
+    max_tokens_per_operation: int | None
+
+
+class OptimizeOut(CamelSchema):
+    estimated_cost_before: float
+    estimated_cost_after: float
+    estimated_savings: float
+    budget_limit: float
+    fits_budget: bool
+    runs_analyzed: int
+    recommended_settings: RecommendedSettingsOut
+    changes: list[str]
+    quality_impact: str
+    pinned_stages: list[str]
+    savings_forgone_by_pins: float
+    deadline_minutes: int | None

@@ -64,11 +64,21 @@ CONFIG_FIELDS = (
 )
 
 
+# A null in a partial update clears an optional field; on any other field it means "not given".
+NULLABLE_CONFIG_FIELDS = {"overall_monthly_budget", "custom_start", "custom_end"}
+NULL_CLEARS = {"notification_email": "", "provider_budgets": {}, "alert_thresholds": []}
+
+
 @transaction.atomic
 def configuration_update(*, data: dict[str, Any]) -> CostConfiguration:
     """Apply a full or partial configuration; the rules run on the merged result."""
     config = CostConfiguration.objects.select_for_update().get(pk=configuration_get().pk)
+    previous_currency = config.currency
     for name, value in data.items():
+        if value is None and name in NULL_CLEARS:
+            value = NULL_CLEARS[name]
+        elif value is None and name not in NULLABLE_CONFIG_FIELDS:
+            continue  # null on a field that always has a value means "not given"
         if name in CONFIG_FIELDS and name != "user_id":
             setattr(config, name, value)
     errors: list[FieldError] = []
@@ -84,6 +94,8 @@ def configuration_update(*, data: dict[str, Any]) -> CostConfiguration:
             errors.append(FieldError(f"providerBudgets.{provider}", "must be ≥ 0"))
     if config.currency not in CURRENCIES:
         errors.append(FieldError("currency", f"unknown currency {config.currency!r} (use an ISO 4217 code)"))
+    elif config.currency != previous_currency:
+        currency_change_check(config, previous_currency)
     if config.period_type == PeriodType.CUSTOM:
         if not config.custom_start or not config.custom_end:
             errors.append(FieldError("customStart", "a Custom period needs customStart and customEnd"))
@@ -96,6 +108,29 @@ def configuration_update(*, data: dict[str, Any]) -> CostConfiguration:
     config.updated_at = timezone.now()
     config.save()
     return config
+
+
+def currency_change_check(config: CostConfiguration, previous: str) -> None:
+    """Refuse (409) a new budget currency while the current period has spending or holds in the old one."""
+    window = period_window(config, timezone.now())
+    if window is None:
+        return
+    total = BudgetTotal.objects.filter(period_start=window[0], scope=BudgetTotal.OVERALL, key="").first()
+    if total is not None and (total.spent or total.held):
+        raise Conflict(
+            f"The budget currency cannot change from {previous} to {config.currency} while the current period "
+            f"has {money(total.spent)} {previous} spent and {money(total.held)} {previous} held: amounts in two "
+            f"currencies would be added up. Change it when a new period starts.",
+            errors=[FieldError("currency", f"the current period has spending in {previous}")],
+        )
+
+
+def currency_check(currency: str | None, budget_currency: str, *, field: str = "currency") -> None:
+    """Refuse (422) money in another currency than the budget's: it would be added up as if it were the same."""
+    if currency and budget_currency and currency.upper() != budget_currency.upper():
+        raise ValidationFailed.on(
+            field, f"is {currency} but the budget is in {budget_currency}; amounts in two currencies are never "
+                   f"added up (set prices in {budget_currency}, or change the budget currency first)")
 
 
 # ---- pricing --------------------------------------------------------------------------------------
@@ -115,8 +150,13 @@ def _price_state(price: Price) -> dict[str, Any]:
 def price_set(*, provider_name: str, model_id: str = "", data: dict[str, Any], user=None,
               source: str = "manual") -> Price:
     """Set the provider's price (or one model's, which overrides it); the change is kept in history."""
-    if data.get("currency", "USD") not in CURRENCIES:
+    if data.get("currency") is None:
+        data = {**data, "currency": configuration_get().currency}  # not given: the budget's currency
+    if data["currency"] not in CURRENCIES:
         raise ValidationFailed.on("currency", f"unknown currency {data.get('currency')!r}")
+    currency_check(data["currency"], configuration_get().currency)
+    if "cost_per_1k_cached_input_tokens" in data and data["cost_per_1k_cached_input_tokens"] is None:
+        data = {k: v for k, v in data.items() if k != "cost_per_1k_cached_input_tokens"}  # null: not given
     for name, value in data.items():
         if name.startswith("cost_per") and value is not None and Decimal(str(value)) < 0:
             raise ValidationFailed.on(_camel(name), "must be ≥ 0")
@@ -168,10 +208,12 @@ class Charge:
 
 
 def charge(price: Price | None, *, input_tokens: int = 0, output_tokens: int = 0, characters: int = 0,
-           images: int = 0, seconds: Decimal | float = 0, cache_hit: bool = False) -> Charge:
-    """What an operation costs at a price (and what a cache hit saved)."""
+           images: int = 0, seconds: Decimal | float = 0, cache_hit: bool = False,
+           currency: str | None = None) -> Charge:
+    """What an operation costs at a price (and what a cache hit saved); `currency`: the budget's."""
     if price is None:
         return Charge(None, ZERO, None, "no price for this provider/model")
+    currency_check(price.currency, currency or "", field=f"price of {price}")
     snapshot = _price_state(price) | {"provider_name": price.provider_name, "model_id": price.model_id}
     kind = price.provider_type
     if kind == ProviderType.LLM:
@@ -218,6 +260,18 @@ def _scopes(config: CostConfiguration, provider: str, project_id: str) -> list[S
     if config.enable_project_tracking and project_id:
         scopes.append(Scope(BudgetTotal.PROJECT, project_id, None))
     return scopes
+
+
+# What a money column (max_digits=14, decimal_places=6) holds; a running total must stay within it.
+TOTAL_CAPACITY = Decimal("99999999.999999")
+
+
+def total_capacity_check(total: BudgetTotal, amount: Decimal, *, field: str) -> None:
+    """Refuse (422) an amount that would take a period's running total past what its column holds."""
+    if total.spent + total.held + amount > TOTAL_CAPACITY:
+        raise ValidationFailed.on(
+            field, f"{money(amount)} would take the period's {total.scope} total past {TOTAL_CAPACITY}, the most "
+                   f"it can hold ({money(total.spent)} spent, {money(total.held)} held)")
 
 
 def _dec(value) -> Decimal | None:
@@ -342,7 +396,9 @@ def operations_record(*, operations: list[dict[str, Any]]) -> RecordResult:
         op = {**op, "timestamp": op.get("timestamp") or now}
         price = price_for(table, op["provider"], op.get("model") or "")
         computed = charge(price, **{k: op.get(k) or 0 for k in (
-            "input_tokens", "output_tokens", "characters", "images", "seconds")}, cache_hit=op.get("cache_hit", False))
+            "input_tokens", "output_tokens", "characters", "images", "seconds")}, cache_hit=op.get("cache_hit", False),
+            currency=config.currency)
+        currency_check(op.get("currency"), config.currency, field=f"operations[{index}].currency")
         if op.get("cost") is not None:
             cost = money(op["cost"])
             if cost < 0:
@@ -409,6 +465,7 @@ def operations_record(*, operations: list[dict[str, Any]]) -> RecordResult:
                     result.warnings.append(
                         f"{key}: the {scope.label} of {money(scope.budget)} {config.currency} is exceeded "
                         f"({money(total.spent + cost)} spent).")
+                total_capacity_check(total, cost - released, field=f"cost ({key})")
                 total.spent += cost
                 total.held -= released
                 candidates += _alert_candidates(config, scope, window[0], before, total.spent, key,
@@ -457,13 +514,14 @@ class Estimate:
 def estimate_items(items: list[dict[str, Any]]) -> Estimate:
     """Worst-case cost of planned operations: prompt + max tokens, characters, images, seconds."""
     table = price_table({i["provider"] for i in items})
+    currency = configuration_get().currency
     out, unpriced, total, by_provider = [], [], ZERO, {}
     for index, item in enumerate(items):
         price = price_for(table, item["provider"], item.get("model") or "")
         output_tokens = item.get("max_tokens") or item.get("output_tokens") or 0
         computed = charge(price, input_tokens=item.get("input_tokens") or 0, output_tokens=output_tokens,
                           characters=item.get("characters") or 0, images=item.get("images") or 0,
-                          seconds=item.get("seconds") or 0)
+                          seconds=item.get("seconds") or 0, currency=currency)
         row = {"index": index, "provider": item["provider"], "model": item.get("model") or "",
                "stage": item.get("stage") or "", "cost": None if computed.cost is None else float(computed.cost),
                "priced": computed.cost is not None}
@@ -490,7 +548,7 @@ def budget_decision(*, amount: Decimal, by_provider: dict[str, Decimal], at: dt.
     budgets = {k.lower(): v for k, v in (config.provider_budgets or {}).items()}
     for provider, part in by_provider.items():
         checks.append((Scope(BudgetTotal.PROVIDER, provider, _dec(budgets.get(provider.lower()))), part))
-    lowest = min(config.alert_thresholds or [100])
+    thresholds = sorted(config.alert_thresholds or [100])
     for scope, part in checks:
         if scope.budget is None:
             continue
@@ -500,9 +558,12 @@ def budget_decision(*, amount: Decimal, by_provider: dict[str, Decimal], at: dt.
             decision = "block" if config.hard_budget_limit else "warn"
             reasons.append(f"The {scope.label} ({money(scope.budget)}) would be exceeded: {money(committed)} "
                            f"spent or held + {money(part)}.")
-        elif committed + part >= scope.budget * Decimal(lowest) / 100 and decision == "allow":
-            decision = "warn"
-            reasons.append(f"This would reach {lowest}% of the {scope.label}.")
+            continue
+        crossed = [t for t in thresholds if committed + part >= scope.budget * Decimal(t) / 100]
+        if crossed:
+            decision = "warn" if decision == "allow" else decision
+            reasons.append(f"This would reach {crossed[-1]}% of the {scope.label}: {money(committed + part)} of "
+                           f"{money(scope.budget)}.")
     return {"decision": decision, "reasons": reasons or ["Within budget."]}
 
 
@@ -545,10 +606,9 @@ def hold_place(*, job_id: str, amount: Decimal | float | None = None, plan: list
                 extra={"spent": float(row.spent), "held": float(row.held), "budget": float(scope.budget),
                        "operationCost": float(part), "scope": scope.scope, "key": scope.key})
     for (_, scope_name, key), row in totals.items():
-        if scope_name == BudgetTotal.OVERALL or scope_name == BudgetTotal.PROJECT:
-            row.held += total
-        else:
-            row.held += by_provider.get(key, ZERO)
+        part = total if scope_name in (BudgetTotal.OVERALL, BudgetTotal.PROJECT) else by_provider.get(key, ZERO)
+        total_capacity_check(row, part, field="amount")
+        row.held += part
     BudgetTotal.objects.bulk_update(list(totals.values()), ["held"])
     Hold.objects.filter(job_id=job_id).delete()  # a released hold of the same job is superseded
     return Hold.objects.create(

@@ -5,10 +5,12 @@ from __future__ import annotations
 from celery.exceptions import TimeoutError as CeleryTimeout
 from django.http import HttpRequest
 from ninja import Query, Router, Schema, Status
+from ninja.pagination import paginate
 from pydantic import Field
 
 from aura_site.auth import read_access, write_access
 from aura_site.errors import ValidationFailed
+from aura_site.pagination import Mapped
 from aura_site.schemas import READ_ERRORS, WRITE_ERRORS, ErrorOut
 
 from . import selectors, services
@@ -16,7 +18,7 @@ from .models import CatalogModel, Job, ModelSelection, ProbeResult, Provider, Re
 from .models import SelectionSettings as SettingsRow
 from .resolver import Resolution, RunOverride
 from .schemas import (
-    AuditLogOut,
+    AuditEntryOut,
     AvailableOut,
     BlockedJobOut,
     DecisionIn,
@@ -27,12 +29,12 @@ from .schemas import (
     ProbeIn,
     ProbeOut,
     ProviderIn,
-    ProvidersOut,
+    ProviderOut,
     ResolveIn,
     ResolveOut,
+    SelectionChangeOut,
     SelectionClearIn,
     SelectionClearOut,
-    SelectionHistoryOut,
     SelectionIn,
     SelectionSetOut,
     SelectionsOut,
@@ -155,33 +157,30 @@ def selection_clear(request: HttpRequest, payload: SelectionClearIn):
     return {"success": True, "message": message, "correlation_id": request.correlation_id}
 
 
-class HistoryQuery(Schema):
-    limit: int = Field(default=100, ge=1, le=1000)
+def _change(c: SelectionChange) -> dict:
+    return {
+        "action": c.action,
+        "scope": c.scope,
+        "stage": c.stage,
+        "project_id": c.project_id,
+        "before": c.before,
+        "after": c.after,
+        "changed_by": c.changed_by_name,
+        "changed_at": c.changed_at,
+        "reason": c.reason,
+        "correlation_id": c.correlation_id,
+    }
 
 
 @router.get(
     "/models/selection/history",
-    response={200: SelectionHistoryOut, **READ_422},
+    response={200: list[SelectionChangeOut], **READ_422},
     auth=read_access(SelectionChange),
 )
-def selection_history(request: HttpRequest, filters: Query[HistoryQuery]):
+@paginate
+def selection_history(request: HttpRequest):
     """Every set and clear of a selection slot, newest first."""
-    changes = [
-        {
-            "action": c.action,
-            "scope": c.scope,
-            "stage": c.stage,
-            "project_id": c.project_id,
-            "before": c.before,
-            "after": c.after,
-            "changed_by": c.changed_by_name,
-            "changed_at": c.changed_at,
-            "reason": c.reason,
-            "correlation_id": c.correlation_id,
-        }
-        for c in selectors.selection_history(limit=filters.limit)
-    ]
-    return {"changes": changes, "correlation_id": request.correlation_id}
+    return Mapped(selectors.selection_history(limit=None), _change)
 
 
 @router.get("/models/settings", response={200: SettingsOut, **READ_ERRORS}, auth=read_access(SettingsRow))
@@ -208,40 +207,41 @@ def settings_put(request: HttpRequest, payload: SettingsIn):
 
 
 class AuditQuery(Schema):
-    limit: int = Field(default=100, ge=1, le=1000)
-    stage: str | None = None
-    job_id: str | None = Field(default=None, alias="jobId")
-    source: str | None = None
+    stage: str | None = Field(default=None, max_length=20)
+    job_id: str | None = Field(default=None, alias="jobId", max_length=100)
+    source: str | None = Field(default=None, max_length=50)
     blocked: bool | None = None
 
 
-@router.get("/models/audit-log", response={200: AuditLogOut, **READ_422}, auth=read_access(ResolutionAudit))
+def _audit_entry(e: ResolutionAudit) -> dict:
+    return {
+        "id": e.pk,
+        "provider": e.provider,
+        "stage": e.stage,
+        "model_id": e.model_id,
+        "source": e.source,
+        "reasoning": e.reasoning,
+        "is_pinned": e.is_pinned,
+        "is_blocked": e.is_blocked,
+        "timestamp": e.timestamp,
+        "job_id": e.job_id or None,
+        "correlation_id": e.correlation_id,
+        "alternatives": [{"provider": a["provider"], "model_id": a["modelId"]} for a in e.alternatives],
+    }
+
+
 def audit_log(request: HttpRequest, filters: Query[AuditQuery]):
     """Resolution audit entries, newest first, filtered by stage, jobId, source and blocked."""
-    entries = [
-        {
-            "id": e.pk,
-            "provider": e.provider,
-            "stage": e.stage,
-            "model_id": e.model_id,
-            "source": e.source,
-            "reasoning": e.reasoning,
-            "is_pinned": e.is_pinned,
-            "is_blocked": e.is_blocked,
-            "timestamp": e.timestamp,
-            "job_id": e.job_id or None,
-            "correlation_id": e.correlation_id,
-            "alternatives": [{"provider": a["provider"], "model_id": a["modelId"]} for a in e.alternatives],
-        }
-        for e in selectors.audit_log(
-            limit=filters.limit,
-            stage=filters.stage,
-            job_id=filters.job_id,
-            source=filters.source,
-            blocked=filters.blocked,
-        )
-    ]
-    return {"entries": entries, "count": len(entries), "correlation_id": request.correlation_id}
+    rows = selectors.audit_log(limit=None, stage=filters.stage, job_id=filters.job_id, source=filters.source,
+                               blocked=filters.blocked)
+    return Mapped(rows, _audit_entry)
+
+
+# `paginate` resolves annotations in its own module; this one postpones them, so hand it the classes.
+audit_log.__annotations__.update(request=HttpRequest, filters=Query[AuditQuery])
+audit_log = router.get(
+    "/models/audit-log", response={200: list[AuditEntryOut], **READ_422}, auth=read_access(ResolutionAudit)
+)(paginate(audit_log))
 
 
 def _overrides(raw: dict) -> dict[str, RunOverride]:
@@ -362,18 +362,16 @@ def _provider(row: Provider, state: selectors.ProviderState) -> dict:
     }
 
 
-@router.get("/models/providers", response={200: ProvidersOut, **READ_ERRORS}, auth=read_access(Provider))
+@router.get("/models/providers", response={200: list[ProviderOut], **READ_ERRORS}, auth=read_access(Provider))
+@paginate
 def providers_get(request: HttpRequest):
     """Providers with their base URL and whether a key is configured (never the key)."""
-    return {
-        "providers": [_provider(row, state) for row, state in selectors.providers_list()],
-        "correlation_id": request.correlation_id,
-    }
+    return [_provider(row, state) for row, state in selectors.providers_list()]
 
 
 @router.put(
     "/models/providers/{provider}",
-    response={200: ProvidersOut, **WRITE_ERRORS},
+    response={200: ProviderOut, **WRITE_ERRORS},
     auth=write_access(Provider, "change"),
 )
 def provider_put(request: HttpRequest, provider: str, payload: ProviderIn):
@@ -385,10 +383,7 @@ def provider_put(request: HttpRequest, provider: str, payload: ProviderIn):
         enabled=payload.enabled,
         kind=payload.kind,
     )
-    return {
-        "providers": [_provider(row, selectors.provider_state(row))],
-        "correlation_id": request.correlation_id,
-    }
+    return _provider(row, selectors.provider_state(row))
 
 
 def _job(plan_or_job, request: HttpRequest) -> dict:

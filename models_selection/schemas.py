@@ -106,11 +106,6 @@ class SelectionChangeOut(CamelSchema):
     correlation_id: str
 
 
-class SelectionHistoryOut(CamelSchema):
-    changes: list[SelectionChangeOut]
-    correlation_id: str
-
-
 class SettingsIn(CamelInSchema):
     allow_automatic_fallback: bool
 
@@ -138,12 +133,6 @@ class AuditEntryOut(CamelSchema):
     job_id: str | None
     correlation_id: str
     alternatives: list[AlternativeOut]
-
-
-class AuditLogOut(CamelSchema):
-    entries: list[AuditEntryOut]
-    count: int
-    correlation_id: str
 
 
 class OverrideIn(CamelInSchema):
@@ -233,11 +222,6 @@ class ProviderOut(CamelSchema):
     api_key_source: str | None
     is_usable: bool
     unusable_reason: str | None
-
-
-class ProvidersOut(CamelSchema):
-    providers: list[ProviderOut]
-    correlation_id: str
 
 
 class ProviderIn(CamelInSchema):

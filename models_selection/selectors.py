@@ -206,19 +206,21 @@ def selections_current(*, project_id: str | None = None) -> CurrentSelections:
     )
 
 
-def selection_history(*, limit: int = 100) -> list[SelectionChange]:
-    return list(SelectionChange.objects.all()[:limit])
+def selection_history(*, limit: int | None = 100):
+    """Selection changes, newest first (a queryset when limit is None, for paging)."""
+    rows = SelectionChange.objects.all()
+    return rows if limit is None else list(rows[:limit])
 
 
 def audit_log(
     *,
-    limit: int = 100,
+    limit: int | None = 100,
     stage: str | None = None,
     job_id: str | None = None,
     source: str | None = None,
     blocked: bool | None = None,
-) -> list[ResolutionAudit]:
-    """Resolution audit entries, newest first, filtered."""
+):
+    """Resolution audit entries, newest first, filtered (a queryset when limit is None, for paging)."""
     rows = ResolutionAudit.objects.all()
     if stage:
         rows = rows.filter(stage=stage)
@@ -228,7 +230,7 @@ def audit_log(
         rows = rows.filter(source=source)
     if blocked is not None:
         rows = rows.filter(is_blocked=blocked)
-    return list(rows[:limit])
+    return rows if limit is None else list(rows[:limit])
 
 
 def providers_list() -> list[tuple[Provider, ProviderState]]:

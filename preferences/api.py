@@ -6,17 +6,19 @@ annotations here: the per-kind body types are closures' annotations and must be 
 
 import uuid
 from http import HTTPStatus
+from typing import Literal
 
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja import Query, Router, Schema, Status
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja import Field, Path, Query, Router, Schema, Status
+from ninja.pagination import paginate
 
 from aura_site.auth import read_access, require, write_access
+from aura_site.errors import ValidationFailed
 from aura_site.schemas import READ_ERRORS, WRITE_ERRORS
 
 from . import selectors, services
-from .kinds import KINDS, KINDS_BY_KEY, Kind
+from .kinds import KINDS, KINDS_BY_KEY, SERVER_FIELDS, Kind
 from .models import ContentFilteringPolicy, CustomPromptTemplate
 from .schemas import (
     ActiveItemOut,
@@ -36,8 +38,8 @@ router = Router(tags=["Preferences"], by_alias=True)
 
 
 class ListFilters(Schema):
-    q: str = ""
-    tag: str = ""
+    q: str = Field("", max_length=200)
+    tag: str = Field("", max_length=100)
     favorite: bool | None = None
 
 
@@ -50,7 +52,7 @@ def _register(kind: Kind) -> None:
 
     @router.get(base, response={200: list[Out], **READ_ERRORS}, auth=read_access(model), tags=tags,
                 operation_id=f"{name}_list", url_name=f"{name}_list", summary=f"List {kind.title.lower()}")
-    @paginate(LimitOffsetPagination)
+    @paginate
     def list_items(request: HttpRequest, filters: Query[ListFilters]):
         return selectors.preference_list(kind=kind, q=filters.q, tag=filters.tag, favorite=filters.favorite)
 
@@ -66,6 +68,12 @@ def _register(kind: Kind) -> None:
 
     def update_item(request: HttpRequest, item_id: uuid.UUID, payload: Patch):
         data = payload.model_dump(exclude_unset=True)
+        sent_id = data.get("id")
+        if sent_id is not None and str(sent_id).lower() != str(item_id).lower():
+            raise ValidationFailed.on("id", f"is {sent_id} but the path names {item_id}; an id cannot change")
+        # Server-set fields (what GET returned) are ignored; a null means "not given" unless the column is nullable.
+        data = {name: value for name, value in data.items() if name not in SERVER_FIELDS
+                and (value is not None or kind.model._meta.get_field(name).null)}
         return services.preference_update(kind=kind, item_id=item_id, data=data)
 
     for method in ("put", "patch"):
@@ -128,7 +136,7 @@ def record_outcome(request: HttpRequest, item_id: uuid.UUID, payload: OutcomeIn)
 
 @router.get("/prompt-templates/variant-groups/{group}", response={200: VariantGroupOut, **READ_ERRORS},
             auth=read_access(CustomPromptTemplate), tags=["Prompt templates"], url_name="variant_group")
-def variant_group(request: HttpRequest, group: str):
+def variant_group(request: HttpRequest, group: str = Path(..., max_length=100)):
     """Each variant of an A/B group with its trials and success rate."""
     variants = []
     for t in selectors.variant_group(group=group):
@@ -153,7 +161,7 @@ def export(request: HttpRequest):
 
 
 class ImportQuery(Schema):
-    mode: str = "merge"
+    mode: Literal["merge", "replace"] = "merge"
     dryRun: bool = False
 
 

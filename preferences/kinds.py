@@ -44,6 +44,27 @@ def _python_type(field: models.Field) -> Any:
     return str
 
 
+def _bounds(field: models.Field) -> dict[str, Any]:
+    """The field's limits (length, the model's and the column's min/max) as schema constraints."""
+    from django.core.validators import MaxValueValidator, MinValueValidator
+
+    bounds: dict[str, Any] = {}
+    if isinstance(field, models.CharField | models.TextField) and field.max_length and not field.choices:
+        bounds["max_length"] = field.max_length
+    if isinstance(field, models.IntegerField | models.FloatField):
+        for validator in field.validators:
+            if isinstance(validator, MinValueValidator):
+                bounds["ge"] = max(bounds.get("ge", validator.limit_value), validator.limit_value)
+            elif isinstance(validator, MaxValueValidator):
+                bounds["le"] = min(bounds.get("le", validator.limit_value), validator.limit_value)
+    return bounds
+
+
+# Full-object PUT: what GET returned may be sent back; server-set fields are accepted and ignored.
+def _server_field_type(field: models.Field) -> Any:
+    return _python_type(field) if not isinstance(field, models.DateTimeField) else str
+
+
 @dataclass(frozen=True)
 class Kind:
     """One kind of preference as the API, export, import and pages see it."""
@@ -81,12 +102,12 @@ class Kind:
         definitions: dict[str, Any] = {}
         for f in self.input_fields:
             if f.name == "name":
-                definitions[f.name] = (str, Field(..., max_length=200))
+                definitions[f.name] = (str, Field(..., min_length=1, max_length=200))
             elif f.has_default():
                 default = f.get_default()
-                definitions[f.name] = (_python_type(f), Field(default=default))
+                definitions[f.name] = (_python_type(f), Field(default=default, **_bounds(f)))
             else:
-                definitions[f.name] = (_python_type(f), ...)
+                definitions[f.name] = (_python_type(f), Field(..., **_bounds(f)))
         return create_model(
             f"{self.model.__name__}In",
             __base__=CamelInSchema,
@@ -95,7 +116,12 @@ class Kind:
 
     @cached_property
     def update_schema(self) -> type[CamelInSchema]:
-        definitions = {f.name: (_python_type(f) | None, None) for f in self.input_fields}
+        definitions: dict[str, Any] = {
+            f.name: (_python_type(f) | None, Field(default=None, **_bounds(f))) for f in self.input_fields}
+        for f in self.fields:
+            if f.name in SERVER_FIELDS:
+                definitions[f.name] = (_server_field_type(f) | None, Field(
+                    default=None, description="Set by the server: ignored (a different id is refused)."))
         return create_model(f"{self.model.__name__}Patch", __base__=CamelInSchema, **definitions)
 
     @cached_property

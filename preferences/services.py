@@ -9,7 +9,7 @@ from typing import Any
 
 from better_profanity import profanity
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import CharField, F
 from django.db.models.functions import Cast
 from django.utils import timezone
@@ -281,6 +281,8 @@ def _parse_document(json_data: str) -> dict[str, Any]:
         document = json.loads(json_data)
     except json.JSONDecodeError as error:
         raise ValidationFailed.on("jsonData", f"is not valid JSON ({error.msg} at position {error.pos})") from None
+    except RecursionError:
+        raise ValidationFailed.on("jsonData", "is nested too deeply to be an export") from None
     if not isinstance(document, dict):
         raise ValidationFailed.on("jsonData", "must hold a JSON object")
     version = document.get("version")
@@ -311,10 +313,15 @@ def _item_from_wire(kind: Kind, wire: Any, path: str) -> Preference:
         camel = to_camel(name)
         if camel in wire and kind.has(name):
             raw = wire[camel]
+            field = kind.model._meta.get_field(name)
+            if isinstance(field, models.DateTimeField) and not isinstance(raw, str):
+                raise ValidationFailed.on(f"{path}.{camel}", "must be an ISO 8601 date-time string")
             try:
-                setattr(obj, name, kind.model._meta.get_field(name).to_python(raw))
+                setattr(obj, name, field.to_python(raw))
             except ValidationError as error:
                 raise ValidationFailed.on(f"{path}.{camel}", "; ".join(error.messages)) from None
+            except (TypeError, ValueError, OverflowError, AttributeError):
+                raise ValidationFailed.on(f"{path}.{camel}", f"is not a valid {field.get_internal_type()}") from None
     validate_item(obj, prefix=f"{path}.")
     return obj
 
