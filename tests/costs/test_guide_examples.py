@@ -73,7 +73,7 @@ def test_the_guides_price_update_sets_the_provider_row_and_keeps_history(owner_a
     body = response.json()
     assert body["costPer1KInputTokens"] == 0.03 and body["costPer1KOutputTokens"] == 0.06
     assert body["source"] == "manual" and body["setBy"] == "owner" and body["setAt"]
-    listed = owner_api.get(f"{BASE}/pricing").json()
+    listed = owner_api.get(f"{BASE}/pricing").json()["items"]
     assert any(p["providerName"] == "OpenAI" and p["modelId"] == "" for p in listed)
     assert any(p["modelId"] == "gpt-4o" and p["source"].startswith("genai-prices") for p in listed)
     owner_api.put(f"{BASE}/pricing/OpenAI", {**GUIDE_PRICE, "costPer1KInputTokens": 0.02})

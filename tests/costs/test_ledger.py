@@ -160,7 +160,7 @@ def test_thresholds_alert_once_per_period_and_again_in_the_next(owner_api):
         owner_api.post(f"{BASE}/operations", _op("next", 60))
         assert Alert.objects.count() == 5
         assert Alert.objects.first().threshold == 50
-        listed = owner_api.get(f"{BASE}/alerts").json()
+        listed = owner_api.get(f"{BASE}/alerts").json()["items"]
         assert listed[0]["threshold"] == 50 and listed[0]["acknowledgedAt"] is None
         acked = owner_api.post(f"{BASE}/alerts/{listed[0]['id']}/acknowledge").json()
         assert acked["acknowledgedBy"] == "owner"

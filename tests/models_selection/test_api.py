@@ -213,7 +213,7 @@ def test_setting_a_slot_again_replaces_it_and_history_keeps_before_and_after(wor
     owner_api.post("/api/models/selection", {**base, "modelId": "gpt-4o-mini", "reason": "cheaper"})
     owner_api.post("/api/models/selection/clear", {"scope": "Stage"})
 
-    history = owner_api.get("/api/models/selection/history").json()["changes"]
+    history = owner_api.get("/api/models/selection/history").json()["items"]
 
     assert ModelSelection.objects.count() == 0
     assert [c["action"] for c in history] == ["clear", "set", "set"]
@@ -319,7 +319,7 @@ def test_a_provider_key_is_write_only_and_encrypted_at_rest(owner_api, caplog):
     listed = owner_api.get("/api/models/providers")
 
     assert put.status_code == 200
-    openai = next(p for p in listed.json()["providers"] if p["name"] == "OpenAI")
+    openai = next(p for p in listed.json()["items"] if p["name"] == "OpenAI")
     assert (openai["hasApiKey"], openai["apiKeySource"], openai["baseUrl"]) == (
         True,
         "stored",
@@ -335,7 +335,7 @@ def test_a_provider_key_makes_its_models_available_and_an_empty_key_removes_it(o
     owner_api.put("/api/models/providers/OpenAI", {"apiKey": SECRET})
     available = owner_api.get("/api/models/available?provider=OpenAI").json()["providers"]["OpenAI"]
     owner_api.put("/api/models/providers/OpenAI", {"apiKey": ""})
-    removed = owner_api.get("/api/models/providers").json()["providers"]
+    removed = owner_api.get("/api/models/providers").json()["items"]
 
     assert next(m for m in available if m["modelId"] == "gpt-4o")["isAvailable"] is True
     assert next(p for p in removed if p["name"] == "OpenAI")["hasApiKey"] is False
@@ -346,18 +346,18 @@ def test_a_key_from_the_environment_counts_and_is_not_shown(owner_api, monkeypat
 
     response = owner_api.get("/api/models/providers")
 
-    anthropic = next(p for p in response.json()["providers"] if p["name"] == "Anthropic")
+    anthropic = next(p for p in response.json()["items"] if p["name"] == "Anthropic")
     assert (anthropic["hasApiKey"], anthropic["apiKeySource"]) == (True, "environment")
     assert SECRET not in response.content.decode()
 
 
 def test_ollama_needs_no_key_but_starts_disabled(owner_api):
-    providers = {p["name"]: p for p in owner_api.get("/api/models/providers").json()["providers"]}
+    providers = {p["name"]: p for p in owner_api.get("/api/models/providers").json()["items"]}
 
     assert providers["Ollama"]["needsApiKey"] is False
     assert providers["Ollama"]["isUsable"] is False
     owner_api.put("/api/models/providers/Ollama", {"enabled": True})
-    providers = {p["name"]: p for p in owner_api.get("/api/models/providers").json()["providers"]}
+    providers = {p["name"]: p for p in owner_api.get("/api/models/providers").json()["items"]}
     assert providers["Ollama"]["isUsable"] is True
 
 

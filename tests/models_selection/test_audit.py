@@ -95,8 +95,9 @@ def test_the_audit_log_api_filters_and_lists_newest_first(world, owner_api):
         "/api/models/audit-log", {"source": "RunOverridePinned", "stage": "visual"}
     ).json()
 
-    assert [e["jobId"] for e in everything["entries"]] == ["job-c", "job-b", "job-a"]
-    assert set(everything["entries"][0]) >= {
+    assert [e["jobId"] for e in everything["items"]] == ["job-c", "job-b", "job-a"]
+    assert everything["count"] == 3
+    assert set(everything["items"][0]) >= {
         "provider",
         "stage",
         "modelId",
@@ -108,9 +109,9 @@ def test_the_audit_log_api_filters_and_lists_newest_first(world, owner_api):
         "jobId",
         "correlationId",
     }
-    assert [e["jobId"] for e in blocked["entries"]] == ["job-b"]
-    assert [e["jobId"] for e in by_job["entries"]] == ["job-a"]
-    assert [e["jobId"] for e in by_source["entries"]] == ["job-b"]
+    assert [e["jobId"] for e in blocked["items"]] == ["job-b"]
+    assert [e["jobId"] for e in by_job["items"]] == ["job-a"]
+    assert [e["jobId"] for e in by_source["items"]] == ["job-b"]
 
 
 def test_the_api_has_no_way_to_change_the_audit_log():
