@@ -1,7 +1,8 @@
 """The API contract enforced in one place for every /api route, present and future.
 
 - `ApiContractMiddleware` refuses NUL characters anywhere in a request to /api (path, query string,
-  JSON or form body) with a 422 naming the field, before any view or database sees them, and turns
+  JSON or form body) with a 422 naming the field, before any view or database sees them (a page
+  address with one is a 400; page forms report theirs next to the field), and turns
   the HTML 404 and plain-text 405 that Django and Ninja give for unknown paths and wrong methods into
   the JSON error shape.
 - `declare_common_errors` adds the error answers every route can give (malformed input, credentials,
@@ -16,7 +17,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from django.core.exceptions import RequestDataTooBig
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 
 API_PREFIX = "/api/"
 NUL = "\x00"
@@ -87,6 +88,10 @@ class ApiContractMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if not request.path.startswith(API_PREFIX) and request.path != API_PREFIX.rstrip("/"):
+            # Pages: a NUL in the address is refused here; form fields report theirs next to the field.
+            if NUL in request.path or any(NUL in k or NUL in v for k, v in request.GET.items()):
+                return HttpResponseBadRequest("The address contains a NUL (%00) character.",
+                                              content_type="text/plain")
             return self.get_response(request)
         try:
             fields = nul_fields_of_request(request)
