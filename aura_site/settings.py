@@ -132,6 +132,9 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = DATA_UPLOAD_MAX_MEMORY_SIZE
 AURA_ENCRYPTION_KEY = env.str("AURA_ENCRYPTION_KEY", default="")
 # Seconds a model probe waits for the provider.
 AURA_PROBE_TIMEOUT = env.float("AURA_PROBE_TIMEOUT", default=10.0)
+# Outgoing calls to providers (and webhooks) refuse private, loopback and link-local addresses unless
+# this is on; Ollama-style local providers may always use them (see aura_site/outbound.py).
+AURA_ALLOW_PRIVATE_PROVIDER_URLS = env.bool("AURA_ALLOW_PRIVATE_PROVIDER_URLS", default=False)
 # Where finished cost exports are written before they are downloaded.
 AURA_EXPORT_DIR = Path(env.str("AURA_EXPORT_DIR", default=str(DATA_DIR / "exports")))
 

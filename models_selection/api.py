@@ -385,8 +385,13 @@ def provider_put(request: HttpRequest, provider: str, payload: ProviderIn):
         enabled=payload.enabled,
         kind=payload.kind,
     )
+    cleared = getattr(row, "api_key_cleared", False)
     return {
-        "providers": [_provider(row, selectors.provider_state(row))],
+        "providers": [{**_provider(row, selectors.provider_state(row)), "api_key_cleared": cleared}],
+        "notice": (
+            f"The base URL of {row.name} changed, so its stored API key was removed: a key is only sent to the "
+            "base URL it was saved with. Send apiKey with the new baseUrl to keep one."
+        ) if cleared else None,
         "correlation_id": request.correlation_id,
     }
 

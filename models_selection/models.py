@@ -56,6 +56,8 @@ class Provider(models.Model):
         max_length=300, blank=True, help_text="Empty: AURA_<NAME>_BASE_URL or the default."
     )
     encrypted_api_key = models.TextField(blank=True, editable=False)
+    # The base URL the stored key was saved with: the key is never sent anywhere else.
+    api_key_base_url = models.CharField(max_length=300, blank=True, editable=False)
     needs_api_key = models.BooleanField(default=True)
     enabled = models.BooleanField(default=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -233,10 +233,14 @@ class ProviderOut(CamelSchema):
     api_key_source: str | None
     is_usable: bool
     unusable_reason: str | None
+    api_key_cleared: bool = Field(
+        default=False, description="This request changed the base URL and removed the key saved for the old one."
+    )
 
 
 class ProvidersOut(CamelSchema):
     providers: list[ProviderOut]
+    notice: str | None = None
     correlation_id: str
 
 
