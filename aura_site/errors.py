@@ -71,3 +71,10 @@ class PaymentRequired(DomainError):
 
     status = 402
     default_detail = "The budget does not allow this operation."
+
+
+class ServiceUnavailable(DomainError):
+    """A service the request needs (the task broker, the database) cannot be reached right now."""
+
+    status = 503
+    default_detail = "A service this request needs is unavailable; try again shortly."

@@ -146,6 +146,39 @@ CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=CELERY_BROKER_U
 CELERY_TASK_TIME_LIMIT = env.int("AURA_TASK_TIME_LIMIT", default=15 * 60)
 CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 30
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# A task's message is acknowledged when it ends, and given back if its worker process dies; Redis hands
+# an unacknowledged message to another worker after the visibility timeout, which must outlast the
+# longest task (else a running task would be started twice) — the time limit plus a margin.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+AURA_BROKER_CONNECT_TIMEOUT = env.float("AURA_BROKER_CONNECT_TIMEOUT", default=2.0)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": CELERY_TASK_TIME_LIMIT + 5 * 60,
+    "socket_connect_timeout": AURA_BROKER_CONNECT_TIMEOUT,
+    "socket_timeout": 10,
+    "max_retries": 0,
+}
+# Publishing never waits on a broker that is down: one attempt, a short connect timeout, then 503.
+CELERY_TASK_PUBLISH_RETRY = False
+CELERY_BROKER_CONNECTION_TIMEOUT = AURA_BROKER_CONNECT_TIMEOUT
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = AURA_BROKER_CONNECT_TIMEOUT
+CELERY_REDIS_SOCKET_TIMEOUT = 10
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {
+    "retry_policy": {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5},
+}
+# Long tasks stamp their row this often; a row silent for AURA_TASK_STALE_AFTER seconds belonged to a
+# worker that died, and the sweeper retries it (up to AURA_TASK_MAX_ATTEMPTS) or marks it failed.
+AURA_TASK_HEARTBEAT_SECONDS = env.float("AURA_TASK_HEARTBEAT_SECONDS", default=10.0)
+AURA_TASK_STALE_AFTER = env.float("AURA_TASK_STALE_AFTER", default=6 * AURA_TASK_HEARTBEAT_SECONDS)
+AURA_TASK_MAX_ATTEMPTS = env.int("AURA_TASK_MAX_ATTEMPTS", default=3)
+# Finished export files are deleted after this many hours.
+AURA_EXPORT_RETENTION_HOURS = env.float("AURA_EXPORT_RETENTION_HOURS", default=24.0)
+# celery beat runs the sweeper: `celery -A aura_site beat` next to the workers (see README).
+CELERY_BEAT_SCHEDULE = {
+    "sweep-tasks": {"task": "aura_site.sweep_tasks", "schedule": env.float("AURA_SWEEP_EVERY", default=60.0)},
+}
 
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)

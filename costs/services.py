@@ -620,9 +620,12 @@ def export_start(*, job_id: str, fmt: str, date_from=None, date_to=None, user=No
         raise NotFound(f"No operations recorded for job {job_id}.")
     export = ExportJob.objects.create(job_id=job_id, format=fmt, date_from=date_from, date_to=date_to,
                                       created_by=user)
+    from aura_site.broker import enqueue
+
     from .tasks import write_export
 
-    transaction.on_commit(lambda: write_export.delay(str(export.id)))
+    # Broker down: 503 within seconds, and the row is removed again (no orphan PENDING export).
+    enqueue(write_export, str(export.id), undo=export.delete)
     return export
 
 

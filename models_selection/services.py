@@ -415,6 +415,21 @@ def probe_execute(*, probe_id: int, api_key: str | None = None) -> ProbeResult:
     return _probe_record(probe_id=probe.pk, outcome=outcome, error=error, used_request_key=bool(api_key))
 
 
+# A probe still pending this long after it was asked for lost its worker (the task limit is 90 s).
+PROBE_GIVE_UP_SECONDS = 180
+
+
+def probes_sweep() -> int:
+    """Close probes whose worker died before answering; returns how many."""
+    from datetime import timedelta
+
+    cutoff = timezone.now() - timedelta(seconds=PROBE_GIVE_UP_SECONDS)
+    return ProbeResult.objects.filter(status="pending", created_at__lt=cutoff).update(
+        status="done", error_message="The worker stopped before the probe finished; run the test again.",
+        tested_at=timezone.now(),
+    )
+
+
 @transaction.atomic
 def _probe_record(*, probe_id: int, outcome, error: str | None, used_request_key: bool) -> ProbeResult:
     probe = ProbeResult.objects.select_for_update().get(pk=probe_id)
