@@ -7,6 +7,7 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import RequestDataTooBig
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -14,6 +15,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from .auth import signed_in
 from .errors import DomainError
 from .schemas import AUTH_ERRORS, CamelSchema
+from .views import database_down_response
 
 logger = logging.getLogger(__name__)
 
@@ -93,6 +95,13 @@ def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
 @api.exception_handler(RequestDataTooBig)
 def _too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
     return error_response(request, 413, "The request body is too large.")
+
+
+@api.exception_handler(OperationalError)
+@api.exception_handler(InterfaceError)
+def _database_down(request: HttpRequest, exc: Exception) -> HttpResponse:
+    logger.error("Database unavailable in %s %s: %s", request.method, request.path, type(exc).__name__)
+    return database_down_response(request)
 
 
 @api.exception_handler(Exception)
