@@ -68,7 +68,9 @@ def _claim(*, export_id: str, task_id: str) -> ExportJob | None:
 
 
 def _fail(export: ExportJob, reason: str) -> None:
-    ExportJob.objects.filter(pk=export.pk).update(state=State.FAILURE, error=reason[:500], finished_at=timezone.now())
+    """Mark the export failed, unless another attempt already finished it."""
+    ExportJob.objects.filter(pk=export.pk).exclude(state=State.SUCCESS).update(
+        state=State.FAILURE, error=reason[:500], finished_at=timezone.now())
 
 
 def export_run(*, export_id: str, task_id: str = "") -> ExportJob | None:
@@ -97,6 +99,8 @@ def export_run(*, export_id: str, task_id: str = "") -> ExportJob | None:
     now = timezone.now()
     ExportJob.objects.filter(pk=export.pk).update(state=State.SUCCESS, rows=rows, error="", finished_at=now,
                                                   heartbeat_at=now)
+    for leftover in export.path.parent.glob(f"{export.path.name}.*.part"):
+        leftover.unlink(missing_ok=True)  # an earlier attempt's, cut short when its worker died
     return ExportJob.objects.get(pk=export.pk)
 
 
