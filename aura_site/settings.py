@@ -46,6 +46,8 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "ninja",
+    "csp",
+    "axes",
     "aura_site",
     "preferences",
     "models_selection",
@@ -63,7 +65,11 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "aura_site.middleware.NoStoreMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: it answers locked-out sign-ins.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "aura_site.urls"
@@ -108,6 +114,18 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Failed sign-ins on both login forms (the site's and admin's) are counted by django-axes: after
+# AURA_LOGIN_FAILURE_LIMIT failures the account is locked for AURA_LOGIN_LOCKOUT_MINUTES, whatever the
+# address the attempts come from (a password spray from many addresses is still stopped).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("AURA_LOGIN_FAILURE_LIMIT", default=10)
+AXES_COOLOFF_TIME = env.float("AURA_LOGIN_LOCKOUT_MINUTES", default=15.0) / 60  # hours
+AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]  # either one reaching the limit locks
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "login"
@@ -203,6 +221,51 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("AURA_LOG_LEVEL", default="INFO")},
     "loggers": {"django.server": {"level": "WARNING"}},
 }
+
+# --- Production profile -------------------------------------------------------------------------------
+# AURA_HTTPS=true: the site is served over HTTPS (usually behind a proxy that terminates TLS). Turns on
+# HSTS, the redirect to HTTPS and secure cookies; each can still be set on its own. `manage.py check
+# --deploy --fail-level WARNING` is clean under this profile (tests/foundation/test_production.py).
+AURA_HTTPS = env.bool("AURA_HTTPS", default=False)
+SECURE_SSL_REDIRECT = env.bool("AURA_SSL_REDIRECT", default=AURA_HTTPS)
+# Load balancers probe health over plain HTTP inside the network.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+SECURE_HSTS_SECONDS = env.int("AURA_HSTS_SECONDS", default=31_536_000 if AURA_HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("AURA_HSTS_INCLUDE_SUBDOMAINS", default=AURA_HTTPS)
+SECURE_HSTS_PRELOAD = env.bool("AURA_HSTS_PRELOAD", default=AURA_HTTPS)
+SESSION_COOKIE_SECURE = env.bool("AURA_SECURE_COOKIES", default=AURA_HTTPS)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# Trust X-Forwarded-Proto from the proxy in front (only if that proxy sets or strips it on every request).
+if env.bool("AURA_TRUST_X_FORWARDED_PROTO", default=AURA_HTTPS):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_AGE = env.int("AURA_SESSION_SECONDS", default=12 * 60 * 60)
+
+# Content-Security-Policy (django-csp): scripts only from this site (htmx and ours are static files, no
+# inline script, no eval); inline *styles* are allowed for the progress bars' widths and htmx's own
+# indicator style. AURA_CSP_REPORT_ONLY=true sends it as Report-Only while trying a change.
+_CSP = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+if env.bool("AURA_CSP_REPORT_ONLY", default=False):
+    CONTENT_SECURITY_POLICY_REPORT_ONLY = _CSP
+else:
+    CONTENT_SECURITY_POLICY = _CSP
 
 if not DEBUG and SECRET_KEY.startswith("django-insecure"):
     raise ImproperlyConfigured("SECRET_KEY is the insecure development key while DEBUG is off.")
