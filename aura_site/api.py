@@ -15,6 +15,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from .auth import signed_in
 from .errors import DomainError
 from .schemas import AUTH_ERRORS, CamelSchema
+from .throttles import TokenRateThrottle
 from .views import database_down_response
 
 logger = logging.getLogger(__name__)
@@ -28,6 +29,7 @@ api = NinjaAPI(
         "token) or `Authorization: Bearer <token>` (`manage.py create_api_token USERNAME`)."
     ),
     auth=signed_in(),
+    throttle=[TokenRateThrottle()],
     urls_namespace="api",
     docs_url="/docs",
     docs_decorator=login_required,
@@ -61,7 +63,10 @@ def error_response(request: HttpRequest, status: int, detail: str, errors: list[
 
 @api.exception_handler(DomainError)
 def _domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
-    return api.create_response(request, exc.as_payload(), status=exc.status)
+    response = api.create_response(request, exc.as_payload(), status=exc.status)
+    if "retryAfter" in exc.extra:
+        response["Retry-After"] = str(exc.extra["retryAfter"])
+    return response
 
 
 @api.exception_handler(ValidationError)

@@ -15,8 +15,9 @@ from django.db.models import Model
 from django.http import HttpRequest
 from ninja.security import HttpBearer, SessionAuth
 
-from .errors import PermissionDenied
+from .errors import NotAuthenticated, PermissionDenied
 from .models import ApiToken
+from .throttles import failed_token_record, failed_tokens_refuse_if_over_limit
 
 WRITE_ACTIONS = {"add", "change", "delete"}
 
@@ -64,10 +65,19 @@ class BearerTokenAuth(HttpBearer):
         super().__init__()
 
     def authenticate(self, request: HttpRequest, token: str):
-        user = ApiToken.authenticate(token)
-        if user is None:
+        failed_tokens_refuse_if_over_limit(request)
+        row = ApiToken.find(token)
+        if row is None or row.is_expired:
+            failed_token_record(request)
+            if row is not None:
+                raise NotAuthenticated(
+                    f"This API token expired at {row.expires_at:%Y-%m-%d %H:%M} UTC; create a new one with "
+                    "`manage.py create_api_token`."
+                )
             return None
+        user = row.use()
         request.user = user
+        request.api_token_id = row.pk
         self.requirement.check(user)
         return user
 

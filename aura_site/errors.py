@@ -78,3 +78,15 @@ class ServiceUnavailable(DomainError):
 
     status = 503
     default_detail = "A service this request needs is unavailable; try again shortly."
+
+
+class NotAuthenticated(DomainError):
+    """Credentials were sent but cannot be accepted (an expired token); the detail says why."""
+
+    status = 401
+    default_detail = "Authentication required."
+
+
+class TooManyRequests(DomainError):
+    status = 429
+    default_detail = "Too many requests; slow down."

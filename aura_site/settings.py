@@ -126,6 +126,11 @@ AXES_COOLOFF_TIME = env.float("AURA_LOGIN_LOCKOUT_MINUTES", default=15.0) / 60  
 AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]  # either one reaching the limit locks
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
+# API rate limits (aura_site/throttles.py): per token (or signed-in user), and failed tokens per address.
+AURA_API_RATE = env.str("AURA_API_RATE", default="1200/min")
+AURA_FAILED_TOKEN_RATE = env.str("AURA_FAILED_TOKEN_RATE", default="20/min")
+# The cache holds the rate-limit counters: use a shared one (redis://…) with several server processes.
+CACHES = {"default": env.cache_url("AURA_CACHE_URL", default="locmemcache://")}
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "login"

@@ -141,6 +141,14 @@ def _seeded_rows_after_a_flush(request) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _fresh_rate_limits() -> None:
+    """Rate-limit counters live in the cache; each test starts with none."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _private_provider_urls_allowed(settings) -> None:
     """The fake provider listens on 127.0.0.1; tests of the refusal turn this off again."""
     settings.AURA_ALLOW_PRIVATE_PROVIDER_URLS = True
