@@ -28,11 +28,13 @@ def permission_name(model: type[Model], action: str) -> str:
 
 
 def can(user, model: type[Model], action: str) -> bool:
-    """May this user `view`, `add`, `change` or `delete` rows of the model? Reads: view_ perm or staff."""
+    """May this user `view`, `add`, `change` or `delete` rows of the model? Each needs its permission.
+
+    Staff status only opens admin; reading costs or the audit log needs the model's view_ permission
+    (the "Viewers" group holds every view_ permission, "Editors" every permission of the app's data).
+    """
     if not user.is_authenticated or not user.is_active:
         return False
-    if action == "view" and user.is_staff:
-        return True
     return user.has_perm(permission_name(model, action))
 
 
@@ -106,7 +108,7 @@ def signed_in() -> list:
 
 
 def read_access(model: type[Model]) -> list:
-    """Authenticated, with the model's view_ permission or staff status."""
+    """Authenticated, with the model's view_ permission."""
     return _auth(Requirement(model, "view"))
 
 
