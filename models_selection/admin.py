@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from simple_history.admin import SimpleHistoryAdmin
 
 from aura_site.admin import ReadOnlyAdmin
 
@@ -57,7 +58,7 @@ class ProviderForm(forms.ModelForm):
 
 
 @admin.register(Provider)
-class ProviderAdmin(admin.ModelAdmin):
+class ProviderAdmin(SimpleHistoryAdmin):
     form = ProviderForm
     list_display = ["name", "kind", "enabled", "needs_api_key", "has_api_key", "effective_base_url"]
     list_filter = ["kind", "enabled"]
@@ -102,7 +103,7 @@ class ModelSelectionAdmin(admin.ModelAdmin):
 
 
 @admin.register(SelectionSettings)
-class SelectionSettingsAdmin(admin.ModelAdmin):
+class SelectionSettingsAdmin(SimpleHistoryAdmin):
     list_display = ["__str__", "updated_by_name", "updated_at"]
 
 
