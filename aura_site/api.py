@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 from django.core.exceptions import RequestDataTooBig
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -14,6 +15,8 @@ from .api_contract import declare_common_errors
 from .auth import docs_access, signed_in
 from .errors import DomainError
 from .schemas import AUTH_ERRORS, CamelSchema, ErrorOut
+from .throttles import TokenRateThrottle
+from .views import database_down_response
 
 logger = logging.getLogger(__name__)
 
@@ -26,6 +29,7 @@ api = NinjaAPI(
         "token) or `Authorization: Bearer <token>` (`manage.py create_api_token USERNAME`)."
     ),
     auth=signed_in(),
+    throttle=[TokenRateThrottle()],
     urls_namespace="api",
     docs_url="/docs",
     docs_decorator=docs_access,
@@ -59,7 +63,10 @@ def error_response(request: HttpRequest, status: int, detail: str, errors: list[
 
 @api.exception_handler(DomainError)
 def _domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
-    return api.create_response(request, exc.as_payload(), status=exc.status)
+    response = api.create_response(request, exc.as_payload(), status=exc.status)
+    if "retryAfter" in exc.extra:
+        response["Retry-After"] = str(exc.extra["retryAfter"])
+    return response
 
 
 @api.exception_handler(ValidationError)
@@ -93,6 +100,13 @@ def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
 @api.exception_handler(RequestDataTooBig)
 def _too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
     return error_response(request, 413, "The request body is too large.")
+
+
+@api.exception_handler(OperationalError)
+@api.exception_handler(InterfaceError)
+def _database_down(request: HttpRequest, exc: Exception) -> HttpResponse:
+    logger.error("Database unavailable in %s %s: %s", request.method, request.path, type(exc).__name__)
+    return database_down_response(request)
 
 
 @api.exception_handler(Exception)

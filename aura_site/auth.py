@@ -15,8 +15,9 @@ from django.db.models import Model
 from django.http import HttpRequest
 from ninja.security import HttpBearer, SessionAuth
 
-from .errors import PermissionDenied
+from .errors import NotAuthenticated, PermissionDenied
 from .models import ApiToken
+from .throttles import failed_token_record, failed_tokens_refuse_if_over_limit
 
 WRITE_ACTIONS = {"add", "change", "delete"}
 
@@ -27,11 +28,13 @@ def permission_name(model: type[Model], action: str) -> str:
 
 
 def can(user, model: type[Model], action: str) -> bool:
-    """May this user `view`, `add`, `change` or `delete` rows of the model? Reads: view_ perm or staff."""
+    """May this user `view`, `add`, `change` or `delete` rows of the model? Each needs its permission.
+
+    Staff status only opens admin; reading costs or the audit log needs the model's view_ permission
+    (the "Viewers" group holds every view_ permission, "Editors" every permission of the app's data).
+    """
     if not user.is_authenticated or not user.is_active:
         return False
-    if action == "view" and user.is_staff:
-        return True
     return user.has_perm(permission_name(model, action))
 
 
@@ -64,10 +67,19 @@ class BearerTokenAuth(HttpBearer):
         super().__init__()
 
     def authenticate(self, request: HttpRequest, token: str):
-        user = ApiToken.authenticate(token)
-        if user is None:
+        failed_tokens_refuse_if_over_limit(request)
+        row = ApiToken.find(token)
+        if row is None or row.is_expired:
+            failed_token_record(request)
+            if row is not None:
+                raise NotAuthenticated(
+                    f"This API token expired at {row.expires_at:%Y-%m-%d %H:%M} UTC; create a new one with "
+                    "`manage.py create_api_token`."
+                )
             return None
+        user = row.use()
         request.user = user
+        request.api_token_id = row.pk
         self.requirement.check(user)
         return user
 
@@ -124,7 +136,7 @@ def signed_in() -> list:
 
 
 def read_access(model: type[Model]) -> list:
-    """Authenticated, with the model's view_ permission or staff status."""
+    """Authenticated, with the model's view_ permission."""
     return _auth(Requirement(model, "view"))
 
 

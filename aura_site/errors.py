@@ -71,3 +71,22 @@ class PaymentRequired(DomainError):
 
     status = 402
     default_detail = "The budget does not allow this operation."
+
+
+class ServiceUnavailable(DomainError):
+    """A service the request needs (the task broker, the database) cannot be reached right now."""
+
+    status = 503
+    default_detail = "A service this request needs is unavailable; try again shortly."
+
+
+class NotAuthenticated(DomainError):
+    """Credentials were sent but cannot be accepted (an expired token); the detail says why."""
+
+    status = 401
+    default_detail = "Authentication required."
+
+
+class TooManyRequests(DomainError):
+    status = 429
+    default_detail = "Too many requests; slow down."

@@ -70,3 +70,21 @@ class CorrelationIdLogFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         record.correlation_id = current_correlation_id()
         return True
+
+
+class NoStoreMiddleware:
+    """`Cache-Control: no-store` on the API and on every page shown to a signed-in user.
+
+    Costs, budgets and settings must not stay in a shared proxy's or the browser's cache after sign-out.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        signed_in = user is not None and getattr(user, "is_authenticated", False)
+        if request.path.startswith("/api/") or signed_in:
+            response["Cache-Control"] = "no-store"
+        return response

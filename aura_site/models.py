@@ -27,6 +27,7 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True, help_text="Empty: never expires.")
 
     class Meta:
         ordering = ["-created_at"]
@@ -37,26 +38,39 @@ class ApiToken(models.Model):
 
     @property
     def is_active(self) -> bool:
-        return self.revoked_at is None
+        return self.revoked_at is None and not self.is_expired
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at is not None and self.expires_at <= timezone.now()
 
     @classmethod
-    def issue(cls, *, user, name: str = "") -> tuple[ApiToken, str]:
+    def issue(cls, *, user, name: str = "", expires_in: timedelta | None = None) -> tuple[ApiToken, str]:
         """Create a token and return it with its raw secret, which is never stored."""
         raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
-        token = cls.objects.create(user=user, name=name, prefix=raw[:12], digest=hash_token(raw))
+        expires_at = timezone.now() + expires_in if expires_in else None
+        token = cls.objects.create(user=user, name=name, prefix=raw[:12], digest=hash_token(raw),
+                                   expires_at=expires_at)
         return token, raw
 
     @classmethod
-    def authenticate(cls, raw: str):
-        """The active user owning this raw token, or None."""
-        token = (
+    def find(cls, raw: str) -> ApiToken | None:
+        """The unrevoked token of an active user with this raw secret (expired or not), or None."""
+        return (
             cls.objects.select_related("user")
             .filter(digest=hash_token(raw), revoked_at__isnull=True, user__is_active=True)
             .first()
         )
-        if token is None:
-            return None
+
+    @classmethod
+    def authenticate(cls, raw: str):
+        """The active user owning this raw token, or None (also when it has expired)."""
+        token = cls.find(raw)
+        return token.use() if token is not None and not token.is_expired else None
+
+    def use(self):
+        """Note that the token was used (at most once a minute) and return its user."""
         now = timezone.now()
-        if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
-            cls.objects.filter(pk=token.pk).update(last_used_at=now)
-        return token.user
+        if self.last_used_at is None or now - self.last_used_at > LAST_USED_RESOLUTION:
+            type(self).objects.filter(pk=self.pk).update(last_used_at=now)
+        return self.user

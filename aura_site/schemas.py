@@ -56,6 +56,6 @@ class ErrorOut(Schema):
 
 
 # The error answers every authenticated route can give; merge into a route's `response=`.
-AUTH_ERRORS = {401: ErrorOut, 403: ErrorOut}
+AUTH_ERRORS = {401: ErrorOut, 403: ErrorOut, 429: ErrorOut}
 READ_ERRORS = {**AUTH_ERRORS, 404: ErrorOut}
 WRITE_ERRORS = {**AUTH_ERRORS, 404: ErrorOut, 409: ErrorOut, 413: ErrorOut, 422: ErrorOut}

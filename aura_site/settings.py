@@ -46,6 +46,9 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "ninja",
+    "csp",
+    "axes",
+    "simple_history",
     "aura_site",
     "preferences",
     "models_selection",
@@ -62,9 +65,15 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Who made a change, for the change history (django-simple-history).
+    "simple_history.middleware.HistoryRequestMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "aura_site.middleware.NoStoreMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: it answers locked-out sign-ins.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "aura_site.urls"
@@ -90,6 +99,12 @@ DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{DATA_DIR / 'aura.sqlite3'}"),
 }
 DATABASES["default"].setdefault("ATOMIC_REQUESTS", False)
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("AURA_DB_CONN_MAX_AGE", default=0)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # An unreachable database answers 503 within seconds instead of hanging the request.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "connect_timeout", env.int("AURA_DB_CONNECT_TIMEOUT", default=5))
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Take the write lock when a transaction starts and wait for it, so concurrent writers queue
     # instead of failing; tests use a file (not shared-cache memory) so threads lock the same way.
@@ -103,6 +118,23 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Failed sign-ins on both login forms (the site's and admin's) are counted by django-axes: after
+# AURA_LOGIN_FAILURE_LIMIT failures the account is locked for AURA_LOGIN_LOCKOUT_MINUTES, whatever the
+# address the attempts come from (a password spray from many addresses is still stopped).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("AURA_LOGIN_FAILURE_LIMIT", default=10)
+AXES_COOLOFF_TIME = env.float("AURA_LOGIN_LOCKOUT_MINUTES", default=15.0) / 60  # hours
+AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]  # either one reaching the limit locks
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
+# API rate limits (aura_site/throttles.py): per token (or signed-in user), and failed tokens per address.
+AURA_API_RATE = env.str("AURA_API_RATE", default="1200/min")
+AURA_FAILED_TOKEN_RATE = env.str("AURA_FAILED_TOKEN_RATE", default="20/min")
+# The cache holds the rate-limit counters: use a shared one (redis://…) with several server processes.
+CACHES = {"default": env.cache_url("AURA_CACHE_URL", default="locmemcache://")}
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "login"
@@ -133,6 +165,9 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = DATA_UPLOAD_MAX_MEMORY_SIZE
 AURA_ENCRYPTION_KEY = env.str("AURA_ENCRYPTION_KEY", default="")
 # Seconds a model probe waits for the provider.
 AURA_PROBE_TIMEOUT = env.float("AURA_PROBE_TIMEOUT", default=10.0)
+# Outgoing calls to providers (and webhooks) refuse private, loopback and link-local addresses unless
+# this is on; Ollama-style local providers may always use them (see aura_site/outbound.py).
+AURA_ALLOW_PRIVATE_PROVIDER_URLS = env.bool("AURA_ALLOW_PRIVATE_PROVIDER_URLS", default=False)
 # Where finished cost exports are written before they are downloaded.
 AURA_EXPORT_DIR = Path(env.str("AURA_EXPORT_DIR", default=str(DATA_DIR / "exports")))
 
@@ -144,6 +179,39 @@ CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=CELERY_BROKER_U
 CELERY_TASK_TIME_LIMIT = env.int("AURA_TASK_TIME_LIMIT", default=15 * 60)
 CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 30
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# A task's message is acknowledged when it ends, and given back if its worker process dies; Redis hands
+# an unacknowledged message to another worker after the visibility timeout, which must outlast the
+# longest task (else a running task would be started twice) — the time limit plus a margin.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+AURA_BROKER_CONNECT_TIMEOUT = env.float("AURA_BROKER_CONNECT_TIMEOUT", default=2.0)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": CELERY_TASK_TIME_LIMIT + 5 * 60,
+    "socket_connect_timeout": AURA_BROKER_CONNECT_TIMEOUT,
+    "socket_timeout": 10,
+    "max_retries": 0,
+}
+# Publishing never waits on a broker that is down: one attempt, a short connect timeout, then 503.
+CELERY_TASK_PUBLISH_RETRY = False
+CELERY_BROKER_CONNECTION_TIMEOUT = AURA_BROKER_CONNECT_TIMEOUT
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = AURA_BROKER_CONNECT_TIMEOUT
+CELERY_REDIS_SOCKET_TIMEOUT = 10
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {
+    "retry_policy": {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5},
+}
+# Long tasks stamp their row this often; a row silent for AURA_TASK_STALE_AFTER seconds belonged to a
+# worker that died, and the sweeper retries it (up to AURA_TASK_MAX_ATTEMPTS) or marks it failed.
+AURA_TASK_HEARTBEAT_SECONDS = env.float("AURA_TASK_HEARTBEAT_SECONDS", default=10.0)
+AURA_TASK_STALE_AFTER = env.float("AURA_TASK_STALE_AFTER", default=6 * AURA_TASK_HEARTBEAT_SECONDS)
+AURA_TASK_MAX_ATTEMPTS = env.int("AURA_TASK_MAX_ATTEMPTS", default=3)
+# Finished export files are deleted after this many hours.
+AURA_EXPORT_RETENTION_HOURS = env.float("AURA_EXPORT_RETENTION_HOURS", default=24.0)
+# celery beat runs the sweeper: `celery -A aura_site beat` next to the workers (see README).
+CELERY_BEAT_SCHEDULE = {
+    "sweep-tasks": {"task": "aura_site.sweep_tasks", "schedule": env.float("AURA_SWEEP_EVERY", default=60.0)},
+}
 
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
@@ -162,6 +230,51 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("AURA_LOG_LEVEL", default="INFO")},
     "loggers": {"django.server": {"level": "WARNING"}},
 }
+
+# --- Production profile -------------------------------------------------------------------------------
+# AURA_HTTPS=true: the site is served over HTTPS (usually behind a proxy that terminates TLS). Turns on
+# HSTS, the redirect to HTTPS and secure cookies; each can still be set on its own. `manage.py check
+# --deploy --fail-level WARNING` is clean under this profile (tests/foundation/test_production.py).
+AURA_HTTPS = env.bool("AURA_HTTPS", default=False)
+SECURE_SSL_REDIRECT = env.bool("AURA_SSL_REDIRECT", default=AURA_HTTPS)
+# Load balancers probe health over plain HTTP inside the network.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+SECURE_HSTS_SECONDS = env.int("AURA_HSTS_SECONDS", default=31_536_000 if AURA_HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("AURA_HSTS_INCLUDE_SUBDOMAINS", default=AURA_HTTPS)
+SECURE_HSTS_PRELOAD = env.bool("AURA_HSTS_PRELOAD", default=AURA_HTTPS)
+SESSION_COOKIE_SECURE = env.bool("AURA_SECURE_COOKIES", default=AURA_HTTPS)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# Trust X-Forwarded-Proto from the proxy in front (only if that proxy sets or strips it on every request).
+if env.bool("AURA_TRUST_X_FORWARDED_PROTO", default=AURA_HTTPS):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_AGE = env.int("AURA_SESSION_SECONDS", default=12 * 60 * 60)
+
+# Content-Security-Policy (django-csp): scripts only from this site (htmx and ours are static files, no
+# inline script, no eval); inline *styles* are allowed for the progress bars' widths and htmx's own
+# indicator style. AURA_CSP_REPORT_ONLY=true sends it as Report-Only while trying a change.
+_CSP = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+if env.bool("AURA_CSP_REPORT_ONLY", default=False):
+    CONTENT_SECURITY_POLICY_REPORT_ONLY = _CSP
+else:
+    CONTENT_SECURITY_POLICY = _CSP
 
 if not DEBUG and SECRET_KEY.startswith("django-insecure"):
     raise ImproperlyConfigured("SECRET_KEY is the insecure development key while DEBUG is off.")

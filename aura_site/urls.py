@@ -3,10 +3,14 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from . import views
+from . import health, views
 from .api import api
 
+handler500 = "aura_site.views.server_error"
+
 urlpatterns = [
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
     path("", views.home, name="home"),
     path("admin/", admin.site.urls),
     path("api/swagger", RedirectView.as_view(url="/api/docs", permanent=False)),

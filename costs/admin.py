@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
 
 from aura_site.admin import ReadOnlyAdmin
 
@@ -11,13 +12,13 @@ from .models import Alert, BudgetTotal, CostConfiguration, CostOperation, Export
 
 
 @admin.register(CostConfiguration)
-class CostConfigurationAdmin(admin.ModelAdmin):
+class CostConfigurationAdmin(SimpleHistoryAdmin):
     list_display = ["user_id", "overall_monthly_budget", "period_type", "currency", "hard_budget_limit"]
 
 
 
 @admin.register(Price)
-class PriceAdmin(admin.ModelAdmin):
+class PriceAdmin(SimpleHistoryAdmin):
     list_display = ["provider_name", "model_id", "provider_type", "cost_per_1k_input_tokens",
                     "cost_per_1k_output_tokens", "cost_per_1k_characters", "cost_per_image", "source", "set_at"]
     list_filter = ["provider_type", "provider_name", "source"]

@@ -156,7 +156,7 @@ def get_run_summary(request: HttpRequest, job_id: str):
     return summary
 
 
-@router.post("/export/{job_id}", response={202: ExportStartOut, **WRITE_ERRORS},
+@router.post("/export/{job_id}", response={202: ExportStartOut, **WRITE_ERRORS, 503: ErrorOut},
              auth=read_access(CostOperation))
 def post_export(request: HttpRequest, job_id: str, filters: Query[ExportQuery]):
     """Start writing a job's operations (or `all`, between `dateFrom` and `dateTo`) to CSV or JSON."""

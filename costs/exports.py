@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
-
-from django.utils import timezone
 
 from .models import ExportJob
 from .selectors import suggestions
@@ -35,20 +32,15 @@ def _operations(export: ExportJob):
 
 
 def export_write(*, export_id: str) -> ExportJob:
-    export = ExportJob.objects.get(pk=export_id)
-    ExportJob.objects.filter(pk=export.pk).update(state=ExportJob.State.STARTED)
-    export.path.parent.mkdir(parents=True, exist_ok=True)
-    partial = export.path.with_suffix(".part")
-    try:
-        rows = _write(export, partial)
-        os.replace(partial, export.path)
-    except Exception as error:  # recorded for the user; the worker's log has the traceback
-        ExportJob.objects.filter(pk=export.pk).update(state=ExportJob.State.FAILURE, error=str(error)[:500],
-                                                      finished_at=timezone.now())
-        raise
-    ExportJob.objects.filter(pk=export.pk).update(state=ExportJob.State.SUCCESS, rows=rows, finished_at=timezone.now())
-    export.refresh_from_db()
-    return export
+    """Write one export now (the task's lifecycle: claim, heartbeat, temporary file, atomic rename)."""
+    from .export_lifecycle import export_run
+
+    return export_run(export_id=export_id)
+
+
+def write_rows(export: ExportJob, path) -> int:
+    """Write every row of the export (and its totals) to `path`; returns the number of operations."""
+    return _write(export, path)
 
 
 def _write(export: ExportJob, path) -> int:

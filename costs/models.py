@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
+from simple_history.models import HistoricalRecords
 from django.utils import timezone
 
 MONEY = {"max_digits": 14, "decimal_places": 6}
@@ -50,6 +51,7 @@ class CostConfiguration(models.Model):
     hard_budget_limit = models.BooleanField(default=False)
     enable_project_tracking = models.BooleanField(default=False)
     updated_at = models.DateTimeField(default=timezone.now)
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = "cost configuration"
@@ -77,6 +79,7 @@ class Price(models.Model):
     source = models.CharField(max_length=200, default="manual")
     set_at = models.DateTimeField(default=timezone.now)
     set_by = models.CharField(max_length=150, blank=True, default="")
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["provider_name", "model_id"]
@@ -211,6 +214,11 @@ class ExportJob(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL)
     created_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # The task lifecycle (see costs/export_lifecycle.py): who runs it, since when, last sign of life.
+    task_id = models.CharField(max_length=64, blank=True, default="")
+    attempts = models.PositiveSmallIntegerField(default=0)
+    started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"Export {self.id} of {self.job_id} ({self.state})"

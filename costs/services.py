@@ -570,9 +570,11 @@ def budget_decision(*, amount: Decimal, by_provider: dict[str, Decimal], at: dt.
 @transaction.atomic
 def hold_place(*, job_id: str, amount: Decimal | float | None = None, plan: list[dict[str, Any]] | None = None,
                project_id: str = "", provider: str = "", user=None) -> Hold:
-    """Reserve a run's worst-case cost against the budgets (402 under a hard limit when it does not fit)."""
-    if Hold.objects.filter(job_id=job_id, released_at__isnull=True).exists():
-        raise Conflict(f"Job {job_id} already has a hold; release it first.")
+    """Reserve a run's worst-case cost against the budgets (402 under a hard limit when it does not fit).
+
+    One hold per job (a unique constraint on job_id): the hold row is claimed first, so of concurrent
+    requests for one job exactly one gets it and the others a 409, before any budget total moves.
+    """
     if plan:
         estimate = estimate_items(plan)
         if estimate.unpriced:
@@ -593,6 +595,8 @@ def hold_place(*, job_id: str, amount: Decimal | float | None = None, plan: list
     keys = {(window[0], BudgetTotal.OVERALL, "")} | {(window[0], BudgetTotal.PROVIDER, p) for p in by_provider}
     if config.enable_project_tracking and project_id:
         keys.add((window[0], BudgetTotal.PROJECT, project_id))
+    hold = _hold_claim(job_id=job_id, period_start=window[0], amount=total, project_id=project_id,
+                       provider_remaining={p: float(v) for p, v in by_provider.items()})
     totals = _lock_totals(keys)
     budgets = {k.lower(): v for k, v in (config.provider_budgets or {}).items()}
     checks = [(Scope(BudgetTotal.OVERALL, "", config.overall_monthly_budget), total)] + [
@@ -610,11 +614,31 @@ def hold_place(*, job_id: str, amount: Decimal | float | None = None, plan: list
         total_capacity_check(row, part, field="amount")
         row.held += part
     BudgetTotal.objects.bulk_update(list(totals.values()), ["held"])
-    Hold.objects.filter(job_id=job_id).delete()  # a released hold of the same job is superseded
-    return Hold.objects.create(
-        job_id=job_id, period_start=window[0], amount=total, remaining=total, project_id=project_id,
-        provider_remaining={p: float(v) for p, v in by_provider.items()},
-    )
+    return hold
+
+
+def _hold_claim(*, job_id: str, period_start, amount: Decimal, project_id: str,
+                provider_remaining: dict[str, float]) -> Hold:
+    """Take the job's one hold row (inside the caller's transaction), or raise Conflict if it is active.
+
+    A released hold of the same job is reused. The row lock (or the unique index, for a new row) makes
+    concurrent claims for one job wait for each other; the loser sees the winner's active hold.
+    """
+    fields = {"period_start": period_start, "amount": amount, "remaining": amount, "project_id": project_id,
+              "provider_remaining": provider_remaining, "created_at": timezone.now(), "released_at": None}
+    existing = Hold.objects.select_for_update().filter(job_id=job_id).first()
+    if existing is None:
+        try:
+            with transaction.atomic():
+                return Hold.objects.create(job_id=job_id, **fields)
+        except IntegrityError:
+            existing = None
+    if existing is None or existing.released_at is None:
+        raise Conflict(f"Job {job_id} already has a hold; release it first.")
+    for name, value in fields.items():
+        setattr(existing, name, value)
+    existing.save()
+    return existing
 
 
 @transaction.atomic
@@ -656,9 +680,12 @@ def export_start(*, job_id: str, fmt: str, date_from=None, date_to=None, user=No
         raise NotFound(f"No operations recorded for job {job_id}.")
     export = ExportJob.objects.create(job_id=job_id, format=fmt, date_from=date_from, date_to=date_to,
                                       created_by=user)
+    from aura_site.broker import enqueue
+
     from .tasks import write_export
 
-    transaction.on_commit(lambda: write_export.delay(str(export.id)))
+    # Broker down: 503 within seconds, and the row is removed again (no orphan PENDING export).
+    enqueue(write_export, str(export.id), undo=export.delete)
     return export
 
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from simple_history.admin import SimpleHistoryAdmin
 
 from aura_site.admin import ReadOnlyAdmin
 
@@ -57,7 +58,7 @@ class ProviderForm(forms.ModelForm):
 
 
 @admin.register(Provider)
-class ProviderAdmin(admin.ModelAdmin):
+class ProviderAdmin(SimpleHistoryAdmin):
     form = ProviderForm
     list_display = ["name", "kind", "enabled", "needs_api_key", "has_api_key", "effective_base_url"]
     list_filter = ["kind", "enabled"]
@@ -72,11 +73,17 @@ class ProviderAdmin(admin.ModelAdmin):
         return provider_state(obj).base_url
 
     def save_model(self, request, obj: Provider, form, change: bool) -> None:
+        stored = Provider.objects.filter(pk=obj.pk).first() if change else None
+        url_before = provider_state(stored).base_url if stored else None
         super().save_model(request, obj, form, change)
         if form.cleaned_data.get("remove_api_key"):
             services.provider_update(name=obj.name, api_key="")
         elif form.cleaned_data.get("api_key"):
             services.provider_update(name=obj.name, api_key=form.cleaned_data["api_key"])
+        elif url_before is not None and services.provider_base_url_changed(name=obj.name, url_before=url_before):
+            # A key belongs to the URL it was saved with; it is never sent to a new one.
+            messages.warning(request, f"The base URL of {obj.name} changed, so its stored API key was removed; "
+                                      "enter the key again if it belongs to the new URL.")
 
 
 @admin.register(ModelSelection)
@@ -96,7 +103,7 @@ class ModelSelectionAdmin(admin.ModelAdmin):
 
 
 @admin.register(SelectionSettings)
-class SelectionSettingsAdmin(admin.ModelAdmin):
+class SelectionSettingsAdmin(SimpleHistoryAdmin):
     list_display = ["__str__", "updated_by_name", "updated_at"]
 
 

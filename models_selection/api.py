@@ -271,11 +271,13 @@ def resolve(request: HttpRequest, payload: ResolveIn):
 
 @router.post(
     "/models/test",
-    response={200: ProbeOut, **WRITE_ERRORS, 504: ErrorOut},
+    response={200: ProbeOut, **WRITE_ERRORS, 503: ErrorOut, 504: ErrorOut},
     auth=write_access(ProbeResult, "add"),
 )
 def model_test(request: HttpRequest, payload: ProbeIn):
     """Probe a model against its provider's real API (in a Celery task); the apiKey is used once."""
+    from aura_site.broker import enqueue
+
     from .tasks import probe_run, seal_key
 
     probe = services.probe_start(
@@ -284,7 +286,7 @@ def model_test(request: HttpRequest, payload: ProbeIn):
         user=request.user,
         correlation_id=request.correlation_id,
     )
-    result = probe_run.delay(probe.pk, seal_key(payload.api_key))
+    result = enqueue(probe_run, probe.pk, seal_key(payload.api_key), undo=probe.delete)
     try:
         result.get(timeout=60, propagate=True, disable_sync_subtasks=False)
     except CeleryTimeout:
@@ -383,7 +385,15 @@ def provider_put(request: HttpRequest, provider: str, payload: ProviderIn):
         enabled=payload.enabled,
         kind=payload.kind,
     )
-    return _provider(row, selectors.provider_state(row))
+    cleared = getattr(row, "api_key_cleared", False)
+    return {
+        **_provider(row, selectors.provider_state(row)),
+        "api_key_cleared": cleared,
+        "notice": (
+            f"The base URL of {row.name} changed, so its stored API key was removed: a key is only sent to the "
+            "base URL it was saved with. Send apiKey with the new baseUrl to keep one."
+        ) if cleared else None,
+    }
 
 
 def _job(plan_or_job, request: HttpRequest) -> dict:

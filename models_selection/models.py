@@ -6,6 +6,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from simple_history.models import HistoricalRecords
 
 STAGES = ("script", "visual", "narration", "refinement")
 STAGE_LABELS = {
@@ -56,9 +57,12 @@ class Provider(models.Model):
         max_length=300, blank=True, help_text="Empty: AURA_<NAME>_BASE_URL or the default."
     )
     encrypted_api_key = models.TextField(blank=True, editable=False)
+    # The base URL the stored key was saved with: the key is never sent anywhere else.
+    api_key_base_url = models.CharField(max_length=300, blank=True, editable=False)
     needs_api_key = models.BooleanField(default=True)
     enabled = models.BooleanField(default=True)
     updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords(excluded_fields=["encrypted_api_key", "api_key_base_url"])
 
     class Meta:
         ordering = ["name"]
@@ -158,6 +162,7 @@ class SelectionSettings(models.Model):
     allow_automatic_fallback = models.BooleanField(default=False)
     updated_by_name = models.CharField(max_length=150, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name_plural = "selection settings"

@@ -13,6 +13,8 @@ from typing import Any
 
 import httpx
 
+from aura_site.outbound import OutboundRefused, outbound_check, outbound_client, private_urls_allowed
+
 USER_AGENT = "aura-control-center/1.0 (model probe)"
 VENDORS = {"openai": "OpenAI", "openai_compatible": "the OpenAI-compatible server", "anthropic": "Anthropic",
            "gemini": "Gemini", "ollama": "Ollama"}
@@ -77,6 +79,9 @@ def _failure(kind: str, model_id: str, response: httpx.Response) -> str:
         return f"HTTP {status}: {vendor} refused the API key (unauthorized); check the key and its permissions."
     if status == 404:
         return f"HTTP 404: model {model_id!r} was not found at {vendor}."
+    if 300 <= status < 400:
+        return (f"HTTP {status}: {vendor} redirected the request elsewhere; redirects are not followed, "
+                "so set the base URL to the final address.")
     if status == 429:
         retry = response.headers.get("retry-after")
         later = f"; retry after {retry} s" if retry else ""
@@ -87,8 +92,14 @@ def _failure(kind: str, model_id: str, response: httpx.Response) -> str:
 
 
 def probe_model(*, kind: str, base_url: str, api_key: str | None, model_id: str,
-                timeout: float = 10.0) -> ProbeOutcome:
-    """Ask the provider about one model; never raises for network or HTTP failures."""
+                timeout: float = 10.0, allow_private: bool | None = None) -> ProbeOutcome:
+    """Ask the provider about one model; never raises for network or HTTP failures.
+
+    `allow_private` None: private addresses only for local providers (Ollama) or when
+    AURA_ALLOW_PRIVATE_PROVIDER_URLS is on (see aura_site.outbound).
+    """
+    if allow_private is None:
+        allow_private = private_urls_allowed(local_provider=kind == "ollama")
     method, url, headers, body = _request(kind, base_url, api_key, model_id)
     vendor = VENDORS[kind]
 
@@ -97,10 +108,16 @@ def probe_model(*, kind: str, base_url: str, api_key: str | None, model_id: str,
             message = message.replace(api_key, "[redacted]")
         return ProbeOutcome(False, model_id, None, None, None, latency, message)
 
+    try:
+        outbound_check(url, allow_private=allow_private)
+    except OutboundRefused as refused:
+        return failed(f"Refused to call {vendor}: {refused}.")
     started = time.perf_counter()
     try:
-        with httpx.Client(timeout=timeout, follow_redirects=False) as client:
+        with outbound_client(allow_private=allow_private, timeout=timeout) as client:
             response = client.request(method, url, headers=headers, json=body)
+    except OutboundRefused as refused:  # the name resolved elsewhere at connect time
+        return failed(f"Refused to call {vendor}: {refused}.")
     except httpx.TimeoutException:
         return failed(f"{vendor} did not answer within {timeout:g} s (timeout).")
     except httpx.ConnectError:

@@ -222,6 +222,10 @@ class ProviderOut(CamelSchema):
     api_key_source: str | None
     is_usable: bool
     unusable_reason: str | None
+    api_key_cleared: bool = Field(
+        default=False, description="This request changed the base URL and removed the key saved for the old one."
+    )
+    notice: str | None = Field(default=None, description="What this change did to the stored key, if anything.")
 
 
 class ProviderIn(CamelInSchema):

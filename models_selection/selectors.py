@@ -40,6 +40,8 @@ class ProviderState:
     needs_api_key: bool
     key_source: str | None  # "stored", "environment" or None
     base_url: str
+    # A stored key saved for another base URL: kept, but never sent to this one.
+    key_bound_elsewhere: bool = False
 
     @property
     def has_api_key(self) -> bool:
@@ -49,6 +51,9 @@ class ProviderState:
         if not self.enabled:
             return f"provider {self.name} is disabled"
         if self.needs_api_key and not self.has_api_key:
+            if self.key_bound_elsewhere:
+                return (f"provider {self.name}'s stored API key was saved for another base URL and is not sent to "
+                        f"{self.base_url}; enter the key again")
             return f"provider {self.name} has no API key (set it in admin, the API or {_env_key(self.name)})"
         return None
 
@@ -58,21 +63,30 @@ def _env_key(name: str) -> str:
     return f"AURA_{cleaned}_API_KEY"
 
 
+def provider_configured_base_url(provider: Provider) -> str:
+    """The base URL the operator configured outside the app: AURA_<NAME>_BASE_URL, else the vendor's."""
+    return env_value(f"{provider.env_prefix}BASE_URL") or DEFAULT_BASE_URLS.get(provider.kind, "")
+
+
 def provider_state(provider: Provider) -> ProviderState:
-    """The provider's state; reads the environment, never the network."""
-    if provider.encrypted_api_key:
+    """The provider's state; reads the environment, never the network.
+
+    A key is only ever used with the base URL it belongs to: a stored key with the URL it was saved
+    with, a key from the environment with the URL from the environment (or the vendor's default).
+    """
+    configured = provider_configured_base_url(provider)
+    base_url = provider.base_url or configured
+    bound_elsewhere = False
+    if provider.encrypted_api_key and provider.api_key_base_url == base_url:
         key_source = "stored"
-    elif env_value(f"{provider.env_prefix}API_KEY"):
+    elif env_value(f"{provider.env_prefix}API_KEY") and base_url == configured:
         key_source = "environment"
     else:
         key_source = None
-    base_url = (
-        provider.base_url
-        or env_value(f"{provider.env_prefix}BASE_URL")
-        or DEFAULT_BASE_URLS.get(provider.kind, "")
-    )
+        bound_elsewhere = bool(provider.encrypted_api_key)
     return ProviderState(
-        provider.name, provider.kind, provider.enabled, provider.needs_api_key, key_source, base_url
+        provider.name, provider.kind, provider.enabled, provider.needs_api_key, key_source, base_url,
+        bound_elsewhere,
     )
 
 

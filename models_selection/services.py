@@ -318,7 +318,11 @@ def provider_update(
     enabled: bool | None = None,
     kind: str | None = None,
 ) -> Provider:
-    """Change a provider, or add an OpenAI-compatible endpoint. An empty api_key removes the stored key."""
+    """Change a provider, or add an OpenAI-compatible endpoint. An empty api_key removes the stored key.
+
+    A stored key belongs to the base URL it was saved with: changing the base URL removes the stored
+    key unless the same call supplies one (the returned row then has `api_key_cleared` set).
+    """
     row = Provider.objects.select_for_update().filter(name__iexact=name).first()
     if row is None:
         if not name.strip() or len(name) > 50:
@@ -330,21 +334,48 @@ def provider_update(
         row = Provider(name=name.strip(), kind=ProviderKind.OPENAI_COMPATIBLE, needs_api_key=True)
     elif kind is not None and kind != row.kind:
         raise ValidationFailed.on("kind", f"{row.name} is a {row.kind} provider; its kind cannot change")
+    url_before = provider_state(row).base_url
     if base_url is not None:
         if base_url and not base_url.startswith(("http://", "https://")):
             raise ValidationFailed.on("baseUrl", "must start with http:// or https://")
         row.base_url = base_url
+    url_after = provider_state(row).base_url
+    row.api_key_cleared = False
     if api_key is not None:
         row.encrypted_api_key = key_encrypt(api_key) if api_key else ""
+        row.api_key_base_url = url_after if api_key else ""
+    elif url_after != url_before and row.encrypted_api_key:
+        row.encrypted_api_key, row.api_key_base_url = "", ""
+        row.api_key_cleared = True
     if enabled is not None:
         row.enabled = enabled
     row.save()
     return row
 
 
+def provider_base_url_changed(*, name: str, url_before: str) -> bool:
+    """After an edit outside provider_update (admin): drop the stored key if the base URL moved.
+
+    Returns whether a key was removed.
+    """
+    row = Provider.objects.filter(name__iexact=name).first()
+    if row is None or not row.encrypted_api_key or provider_state(row).base_url == url_before:
+        return False
+    Provider.objects.filter(pk=row.pk).update(encrypted_api_key="", api_key_base_url="")
+    return True
+
+
 def provider_api_key(provider: Provider) -> str | None:
-    """The plain key to call the provider with: stored (decrypted), else the environment."""
-    return key_decrypt(provider.encrypted_api_key) or env_value(f"{provider.env_prefix}API_KEY") or None
+    """The plain key to call the provider's current base URL with, or None.
+
+    Only a key that belongs to that URL is returned (see selectors.provider_state).
+    """
+    source = provider_state(provider).key_source
+    if source == "stored":
+        return key_decrypt(provider.encrypted_api_key)
+    if source == "environment":
+        return env_value(f"{provider.env_prefix}API_KEY") or None
+    return None
 
 
 # --- Probes -------------------------------------------------------------------------------------------
@@ -382,6 +413,21 @@ def probe_execute(*, probe_id: int, api_key: str | None = None) -> ProbeResult:
     if error and key:
         error = error.replace(key, "[redacted]")  # belt and braces: the client never echoes keys
     return _probe_record(probe_id=probe.pk, outcome=outcome, error=error, used_request_key=bool(api_key))
+
+
+# A probe still pending this long after it was asked for lost its worker (the task limit is 90 s).
+PROBE_GIVE_UP_SECONDS = 180
+
+
+def probes_sweep() -> int:
+    """Close probes whose worker died before answering; returns how many."""
+    from datetime import timedelta
+
+    cutoff = timezone.now() - timedelta(seconds=PROBE_GIVE_UP_SECONDS)
+    return ProbeResult.objects.filter(status="pending", created_at__lt=cutoff).update(
+        status="done", error_message="The worker stopped before the probe finished; run the test again.",
+        tested_at=timezone.now(),
+    )
 
 
 @transaction.atomic

@@ -17,7 +17,8 @@ def seal_key(api_key: str | None) -> str:
     return key_encrypt(api_key) if api_key else ""
 
 
-@shared_task(name="models_selection.probe_run", soft_time_limit=60, time_limit=90)
+@shared_task(name="models_selection.probe_run", soft_time_limit=60, time_limit=90, acks_late=True,
+             reject_on_worker_lost=True)
 def probe_run(probe_id: int, sealed_key: str = "") -> int:
     """Run the probe `probe_id`; `sealed_key` is a request key sealed by `seal_key` (or empty)."""
     api_key = key_decrypt(sealed_key, ttl=SEALED_KEY_TTL_SECONDS) if sealed_key else None

@@ -161,9 +161,12 @@ def probe_start(request: HttpRequest) -> HttpResponse:
                                      correlation_id=request.correlation_id)
     except DomainError as error:
         return render(request, "models_selection/probe_status.html", {"error": error.detail})
-    from django.db import transaction
+    from aura_site.broker import enqueue
 
-    transaction.on_commit(lambda: probe_run.delay(probe.pk, ""))
+    try:
+        enqueue(probe_run, probe.pk, "", undo=probe.delete)
+    except DomainError as error:
+        return render(request, "models_selection/probe_status.html", {"error": error.detail})
     return render(request, "models_selection/probe_status.html", {"probe": probe})
 
 

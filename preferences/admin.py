@@ -8,6 +8,7 @@ from django.contrib import admin, messages
 from django.db import models
 from django.http import HttpResponse
 from django.utils import timezone
+from simple_history.admin import SimpleHistoryAdmin
 
 from aura_site.errors import DomainError
 
@@ -37,7 +38,7 @@ def _admin_for(kind: Kind) -> type[admin.ModelAdmin]:
     enum_fields = [f.name for f in kind.input_fields if f.choices]
     flags = [name for name in ("is_favorite", "is_preset", "is_default") if kind.has(name)]
 
-    class PreferenceAdmin(admin.ModelAdmin):
+    class PreferenceAdmin(SimpleHistoryAdmin):
         list_display = ["name", *enum_fields[:3], *flags, "updated_at"]
         list_filter = [*flags, *enum_fields, TagFilter]
         search_fields = ["name", "description"]
@@ -102,5 +103,5 @@ for _kind in KINDS:
 
 
 @admin.register(ActiveSelection)
-class ActiveSelectionAdmin(admin.ModelAdmin):
+class ActiveSelectionAdmin(SimpleHistoryAdmin):
     list_display = ["kind", "object_id", "selected_at"]

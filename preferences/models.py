@@ -6,6 +6,7 @@ import uuid
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from simple_history.models import HistoricalRecords
 from django.utils import timezone
 
 from .validators import MAX_BANNED_WORDS, StringList, between, no_nul, template_variables
@@ -47,6 +48,7 @@ class Preference(models.Model):
     description = text()
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(default=timezone.now, editable=False)
+    history = HistoricalRecords(inherit=True)
 
     class Meta:
         abstract = True
@@ -305,6 +307,7 @@ class ActiveSelection(models.Model):
     kind = models.CharField(max_length=32, unique=True)
     object_id = models.UUIDField()
     selected_at = models.DateTimeField(default=timezone.now)
+    history = HistoricalRecords()
 
     def __str__(self) -> str:
         return f"{self.kind}: {self.object_id}"

@@ -141,6 +141,20 @@ def _seeded_rows_after_a_flush(request) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _fresh_rate_limits() -> None:
+    """Rate-limit counters live in the cache; each test starts with none."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _private_provider_urls_allowed(settings) -> None:
+    """The fake provider listens on 127.0.0.1; tests of the refusal turn this off again."""
+    settings.AURA_ALLOW_PRIVATE_PROVIDER_URLS = True
+
+
+@pytest.fixture(autouse=True)
 def _eager_tasks_unless_worker(request) -> Iterator[None]:
     """Tasks run in-process, except in tests that start a real worker (`celery_worker_process`)."""
     previous = celery_app.conf.task_always_eager
@@ -174,7 +188,7 @@ def celery_worker_process(transactional_db) -> Iterator[subprocess.Popen | None]
     if not broker or connection.vendor != "postgresql":
         yield None
         return
-    env = {**os.environ, "DATABASE_URL": _database_url_for_worker()}
+    env = {**os.environ, "DATABASE_URL": _database_url_for_worker(), "AURA_ALLOW_PRIVATE_PROVIDER_URLS": "true"}
     log = open(ROOT / "var" / "test-celery-worker.log", "w")  # noqa: SIM115
     celery_app.control.purge()
     worker = subprocess.Popen(

@@ -90,3 +90,23 @@ def test_preferences_are_exported_wiped_and_imported_with_a_preview(page, live_s
     expect(preview).to_contain_text("nothing was changed")
     expect(preview).to_contain_text("audienceProfiles[0].minAge")
     screenshot(page, "import-error")
+
+
+def test_delete_asks_first_under_the_content_security_policy(page, live_server, owner, sign_in):
+    from preferences.services import preference_create
+
+    kind = next(k for k in KINDS if k.slug == "audience-profiles")
+    preference_create(kind=kind, data={"name": "Short-lived", "min_age": 20, "max_age": 30})
+    sign_in("owner", "owner-pass-123")
+    page.goto(f"{live_server.url}/preferences/audience-profiles/")
+    row = page.locator("tr", has_text="Short-lived")
+
+    page.once("dialog", lambda dialog: dialog.dismiss())
+    row.get_by_role("button", name="Delete Short-lived").click()
+    expect(page.locator("tr", has_text="Short-lived")).to_be_visible()
+    assert CustomAudienceProfile.objects.filter(name="Short-lived").exists()
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    row.get_by_role("button", name="Delete Short-lived").click()
+    expect(page.locator("tr", has_text="Short-lived")).to_have_count(0)
+    assert not CustomAudienceProfile.objects.filter(name="Short-lived").exists()

@@ -13,7 +13,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_a_wrong_password_is_refused_and_the_right_one_lands_on_settings(page, live_server, owner, console_errors):
-    page.goto(f"{live_server.url}/")
+    response = page.goto(f"{live_server.url}/")
+    # The pages run under the Content-Security-Policy (console_errors fails the test on any violation).
+    assert "script-src 'self'" in response.headers["content-security-policy"]
     expect(page).to_have_url(re.compile(r"/accounts/login/\?next=/"))
     expect(page).to_have_title(re.compile("Sign in"))
     page.get_by_label("Username").fill("owner")

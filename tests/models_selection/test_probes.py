@@ -22,7 +22,10 @@ KINDS = {"OpenAI": "openai", "Anthropic": "anthropic", "Gemini": "gemini", "Olla
 def pointed(world, fake_provider):
     """Every provider's base URL points at the fake server; Ollama is enabled."""
     for name, kind in KINDS.items():
-        services.provider_update(name=name, base_url=fake_provider.base_url(kind), enabled=True)
+        # A key belongs to its base URL: moving the URL keeps the key only when it is sent again.
+        key = services.provider_api_key(Provider.objects.get(name=name))
+        services.provider_update(name=name, base_url=fake_provider.base_url(kind), enabled=True,
+                                 **({"api_key": key} if key else {}))
     for model_id in ("missing-model", "slow-model", "busy-model"):
         CatalogModel.objects.create(provider="OpenAI", model_id=model_id, stages=["script"])
     CatalogModel.objects.create(provider="Ollama", model_id="llama3.1", stages=["script"])

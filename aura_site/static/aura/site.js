@@ -25,6 +25,12 @@
     }
   });
 
+  // Forms that ask first (no inline handlers: the Content-Security-Policy allows none).
+  document.addEventListener("submit", function (event) {
+    var form = event.target.closest("form[data-confirm]");
+    if (form && !window.confirm(form.getAttribute("data-confirm"))) { event.preventDefault(); }
+  });
+
   document.addEventListener("DOMContentLoaded", function () { openDialogs(document); });
   document.addEventListener("htmx:afterSwap", function (event) { openDialogs(event.detail.elt); });
 })();

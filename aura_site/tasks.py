@@ -1,0 +1,13 @@
+"""Periodic upkeep run by celery beat (`celery -A aura_site beat`): see `sweep_tasks`."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+
+@shared_task(name="aura_site.sweep_tasks", acks_late=True)
+def sweep_tasks() -> dict:
+    """Retry or fail tasks whose worker died; delete expired exports and stray files."""
+    from .sweeping import sweep
+
+    return sweep()
