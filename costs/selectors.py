@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
 
-from django.db.models import Count, F, Q, Sum, Window
+from django.db.models import Count, F, Q, QuerySet, Sum, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
@@ -183,7 +183,12 @@ def suggestions(operations: list[CostOperation], pinned: dict[str, tuple[str, st
 
 def job_suggestions(*, job_id: str) -> list[dict[str, Any]]:
     """Suggestions for a whole run from two aggregate queries (and the pricing table)."""
-    ops = CostOperation.objects.filter(job_id=job_id)
+    return operations_suggestions(CostOperation.objects.filter(job_id=job_id))
+
+
+def operations_suggestions(ops: QuerySet[CostOperation]) -> list[dict[str, Any]]:
+    """Suggestions for these operations (a run, or part of one), from aggregates in the database."""
+    ops = ops.order_by()
     uncached, spoken = Q(cache_hit=False), Q(characters__gt=0)
     usage = [ModelUsage(r["provider"], r["model"], r["calls"], r["uncached"] or ZERO, r["tokens_in"] or 0,
                         r["tokens_out"] or 0, r["spoken"] or ZERO, r["chars"] or 0)
