@@ -39,7 +39,8 @@ def _same_numbers(summary: dict, answers: list[list[tuple]]) -> bool:
     stats = summary["tokenStats"]
     caching = [s["estimatedSavings"] for s in summary["optimizationSuggestions"] if s["category"] == "Caching"]
     repeated = answers[4][0][0]
-    return (caching == ([float(money(Decimal(str(repeated))))] if repeated else []) and summary["totalCost"] == float(money(total)) and stats["costSavedByCache"] == float(money(saved))
+    return (caching == ([float(money(Decimal(str(repeated))))] if repeated else [])
+            and summary["totalCost"] == float(money(total)) and stats["costSavedByCache"] == float(money(saved))
             and stats["operationCount"] == count and stats["cacheHits"] == hits
             and stats["totalTokens"] == tokens_in + tokens_out
             and {k: v["cost"] for k, v in summary["costByStage"].items()}
