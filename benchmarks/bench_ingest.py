@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from decimal import Decimal
 
-from benchmarks.harness import Harness, is_postgres, main, operation_rows, seed_operations
+from benchmarks.harness import Harness, is_postgres, main, median_time, operation_rows, seed_operations
 
 
 def run(h: Harness) -> None:
@@ -22,6 +22,7 @@ def run(h: Harness) -> None:
                   if not q["sql"].upper().startswith(("BEGIN", "COMMIT", "SAVEPOINT", "RELEASE"))]
     h.report("ingest_queries_one_operation", len(statements), 6, most=1.0, rows=1)
 
+    _lock_time(h)
     batches = h.size("batches")
     size = 1000 if h.scale >= 0.05 else 50
     payload = [[_op(f"b{b}-{i}", model="gpt-4o", input_tokens=1000, output_tokens=500) for i in range(size)]
@@ -40,6 +41,33 @@ def run(h: Harness) -> None:
              note="absolute floor of the issue: 3,000 operations/s in batches of 1,000")
     h.report("ingest_batch_vs_bare_copy", rate, bare_rate, least=0.3, rows=count,
              note="throughput ratio; the baseline is a bare COPY (bulk_create on SQLite) of the same rows")
+
+
+def _lock_time(h: Harness) -> None:
+    """How long one operation holds its budget's running-total row: the totals statement to the commit."""
+    import datetime as dt
+
+    from django.db import transaction
+
+    from costs import services
+    from costs.ledger_sql import TotalChange, totals_add
+    from costs.models import BudgetTotal
+
+    key = (dt.datetime(2026, 1, 1, tzinfo=dt.UTC), BudgetTotal.OVERALL, "")
+    counter = iter(range(10**9))
+
+    def hold() -> None:
+        with transaction.atomic():
+            totals_add({key: TotalChange(Decimal("0.001"), Decimal(0), Decimal("1000000"))})
+
+    def whole() -> None:
+        services.operations_record(operations=[_op(f"lock-{next(counter)}", job_id="job-lock")])
+
+    rounds = max(5, h.rounds * 40)
+    locked, write = median_time(hold, rounds), median_time(whole, rounds)
+    h.report("ingest_total_row_lock_vs_whole_write", locked * 1000, write * 1000, most=0.5, rows=rounds,
+             note=f"lock held {locked * 1000:.2f} ms (statement + commit) of a {write * 1000:.2f} ms write: "
+                  f"one budget row takes ~{1 / locked:,.0f} single writes/s")
 
 
 def _op(key: str, **extra) -> dict:

@@ -12,7 +12,8 @@ from tests.conftest import ROOT
 
 MEASURES = {
     "resolve_queries_4_stages", "resolve_time_100k_vs_10_audit_rows", "ingest_queries_one_operation",
-    "ingest_batch_operations_per_s", "ingest_batch_vs_bare_copy", "budget_decision_1m_vs_1k_ledger_rows",
+    "ingest_batch_operations_per_s", "ingest_total_row_lock_vs_whole_write", "ingest_batch_vs_bare_copy",
+    "budget_decision_1m_vs_1k_ledger_rows",
     "current_period_1m_vs_1k_ledger_rows", "run_summary_10k_vs_hand_group_by", "run_summary_bytes_10k_vs_1k_job",
     "export_csv_vs_copy_to_stdout", "export_peak_rss_mb", "export_peak_rss_large_vs_small",
     "preferences_import_vs_bulk_create", "preferences_export_vs_values_json", "http_resolve_rps_vs_me",
