@@ -3,7 +3,7 @@
 - Text that a spreadsheet would run as a formula (it starts with `=`, `+`, `-`, `@`, a tab or a carriage
   return: OWASP's CSV-injection rule) gets a leading `'`.
 - Money and durations are exact decimals as stored (`0.015000`), never floats.
-- Timestamps are ISO 8601 in UTC, as `datetime.isoformat()` writes them.
+- Timestamps are ISO 8601 in UTC with microseconds (`2026-11-02T09:30:00.000000Z`).
 - Every cell is quoted and lines end with `\\n`, which is what COPY … WITH (FORMAT csv, FORCE_QUOTE *)
   writes, so both paths give the same bytes.
 """
@@ -19,6 +19,7 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 QUOTE = "'"
 DIALECT = {"quoting": csv.QUOTE_ALL, "lineterminator": "\n"}
 COPY_OPTIONS = "FORMAT csv, FORCE_QUOTE *"
+TIMESTAMP = "%Y-%m-%dT%H:%M:%S.%fZ"  # ISO 8601 in UTC, always with microseconds
 
 
 def text(value: str) -> str:
@@ -34,7 +35,7 @@ def cell(value: Any) -> str:
     if isinstance(value, Decimal):
         return format(value, "f")
     if isinstance(value, dt.datetime):
-        return value.astimezone(dt.UTC).isoformat()
+        return value.astimezone(dt.UTC).strftime(TIMESTAMP)
     return str(value)
 
 
@@ -49,8 +50,5 @@ def sql_bool(column: str) -> str:
 
 
 def sql_timestamp(column: str) -> str:
-    """PostgreSQL SQL for a timestamp written as `isoformat()` does (microseconds only when not zero)."""
-    utc = f"({column} AT TIME ZONE 'UTC')"
-    return (f"to_char({utc}, 'YYYY-MM-DD\"T\"HH24:MI:SS') || CASE WHEN "
-            f"mod(extract(microseconds FROM {utc})::bigint, 1000000) <> 0 THEN to_char({utc}, '.US') ELSE '' END "
-            f"|| '+00:00'")
+    """PostgreSQL SQL for a timestamp written as `TIMESTAMP` does (one to_char: cheap on a million rows)."""
+    return f"to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"

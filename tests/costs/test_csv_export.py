@@ -21,7 +21,8 @@ def _seed(job: str = "job-x") -> list[CostOperation]:
     rows = []
     for i, value in enumerate(HOSTILE + HARMLESS):
         rows.append(CostOperation(
-            idempotency_key=f"{value}|{job}{i}", job_id=job, project_id=value, stage=value or "s", provider=value or "p",
+            idempotency_key=f"{value}|{job}{i}", job_id=job, project_id=value, stage=value or "s",
+            provider=value or "p",
             model=value, input_tokens=i * 100, output_tokens=7, characters=i, seconds=Decimal("1.5"),
             cache_hit=i % 2 == 0, cost=Decimal("0.015") * (i + 1), cost_saved=Decimal("0.000001") * i,
             cost_source="reported",
@@ -70,7 +71,9 @@ def test_timestamps_are_iso_8601_in_utc(tmp_path):
     ops = _seed()
     rows = _export(tmp_path)
     stamps = [dict(zip(rows[0], r, strict=True))["timestamp"] for r in rows[1:1 + len(ops)]]
-    assert stamps == [o.timestamp.isoformat() for o in sorted(ops, key=lambda o: o.timestamp)]
+    ordered = sorted(ops, key=lambda o: o.timestamp)
+    assert [dt.datetime.fromisoformat(s) for s in stamps] == [o.timestamp for o in ordered]
+    assert stamps[0] == "2026-11-02T09:30:00.000000Z" and stamps[1] == "2026-11-02T09:30:01.123456Z"
 
 
 @pytest.mark.postgres
