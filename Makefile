@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: install run test test-fast screenshots lint format worker browser clean
+.PHONY: install run test test-fast screenshots lint format worker browser wrk bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,7 +24,7 @@ run: install
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 ## test: install what the tests need (Python packages, Debian's chromium) and run the whole suite
-test: install browser
+test: install browser wrk
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 ## test-fast: everything but the browser tests
@@ -40,6 +40,18 @@ browser:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  echo "Installing Debian's chromium for the browser tests"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+## wrk: Debian's wrk, the HTTP load generator of the benchmarks (and of their smoke test)
+wrk:
+	@command -v wrk >/dev/null 2>&1 || { \
+	  echo "Installing Debian's wrk for the benchmarks"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
+
+## bench: every benchmark on a throw-away `<name>_bench` database of DATABASE_URL's PostgreSQL server
+## (SQLite when DATABASE_URL is not set); BENCH_ARGS, e.g. "--scale 0.1" or "export http"
+BENCH_ARGS ?=
+bench: install wrk
+	$(BIN)/python benchmarks/bench.py $(BENCH_ARGS)
 
 ## worker: a Celery worker (needs CELERY_BROKER_URL)
 worker: install

@@ -31,6 +31,7 @@ from .schemas import (
     HoldOut,
     OperationBatchIn,
     OperationIn,
+    OperationPageOut,
     OptimizeIn,
     OptimizeOut,
     PriceIn,
@@ -97,6 +98,20 @@ def post_operations(request: HttpRequest, payload: OperationIn | OperationBatchI
     """Record one operation or a batch (≤ 1,000); a repeated idempotencyKey is acknowledged, not counted."""
     items = payload.operations if isinstance(payload, OperationBatchIn) else [payload]
     return services.operations_record(operations=[i.model_dump() for i in items])
+
+
+class OperationsQuery(Schema):
+    job_id: str = Field(alias="jobId", min_length=1, max_length=100)
+    limit: int = Field(default=100, ge=1, le=1000)
+    offset: int = Field(default=0, ge=0, le=100_000_000)
+
+
+@router.get("/operations", response={200: OperationPageOut, **READ_ERRORS, 422: ErrorOut},
+            auth=read_access(CostOperation))
+def get_operations(request: HttpRequest, filters: Query[OperationsQuery]):
+    """A job's operations in time order, one page at a time (`limit` at most 1000)."""
+    items, count = selectors.operations_page(job_id=filters.job_id, limit=filters.limit, offset=filters.offset)
+    return {"items": items, "count": count}
 
 
 @router.post("/estimate", response={200: EstimateOut, **READ_ERRORS, 422: ErrorOut},

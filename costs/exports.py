@@ -4,9 +4,17 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+from decimal import Decimal
 
-from .models import ExportJob
-from .selectors import suggestions
+from django.db import connection, transaction
+from django.db.models import Count, F, Sum
+from django.db.models.expressions import RawSQL
+from django.utils import timezone
+
+from . import csv_cells
+from .models import ZERO, CostOperation, ExportJob
+from .selectors import operations_suggestions
 from .services import money
 
 COLUMNS = ["timestamp", "jobId", "projectId", "stage", "provider", "model", "inputTokens", "outputTokens",
@@ -15,7 +23,6 @@ COLUMNS = ["timestamp", "jobId", "projectId", "stage", "provider", "model", "inp
 FIELDS = ["timestamp", "job_id", "project_id", "stage", "provider", "model", "input_tokens", "output_tokens",
           "characters", "images", "seconds", "cache_hit", "cost", "cost_saved", "cost_source", "idempotency_key"]
 CHUNK = 2000
-SUGGESTION_SAMPLE = 2000
 
 
 def _operations(export: ExportJob):
@@ -48,35 +55,86 @@ def _write(export: ExportJob, path) -> int:
     count, total, saved, tokens = 0, 0, 0, 0
     with open(path, "w", newline="", encoding="utf-8") as handle:
         if export.format == "csv":
-            writer = csv.writer(handle)
+            writer = csv.writer(handle, **csv_cells.DIALECT)
             writer.writerow(COLUMNS)
         else:
             handle.write('{"jobId": ' + json.dumps(export.job_id) + ', "operations": [')
-        for values in ops.values_list(*FIELDS).iterator(chunk_size=CHUNK):
-            row = dict(zip(COLUMNS, values, strict=True))
-            row["timestamp"] = row["timestamp"].isoformat()
-            row["cost"], row["costSaved"], row["seconds"] = float(row["cost"]), float(row["costSaved"]), float(
-                row["seconds"])
-            if export.format == "csv":
-                writer.writerow(row.values())
-            else:
+        if export.format == "csv":
+            body = _copy_csv_rows if connection.vendor == "postgresql" else _python_csv_rows
+            count, total, saved, tokens = body(ops, handle)
+        else:
+            for values in ops.values_list(*FIELDS).iterator(chunk_size=CHUNK):
+                row = dict(zip(COLUMNS, values, strict=True))
+                row["timestamp"] = row["timestamp"].isoformat()
+                row["cost"], row["costSaved"], row["seconds"] = float(row["cost"]), float(row["costSaved"]), float(
+                    row["seconds"])
                 handle.write(("," if count else "") + json.dumps(row))
-            count += 1
-            total += values[12]
-            saved += values[13]
-            tokens += values[6] + values[7]
-        # Suggestions read a bounded sample of the job, so memory stays flat however long the run was.
-        advice = suggestions(list(ops[:SUGGESTION_SAMPLE])) if export.job_id != "all" and count else []
+                count += 1
+                total += values[12]
+                saved += values[13]
+                tokens += values[6] + values[7]
+        # Suggestions come from aggregates over the exported rows, so memory stays flat however long the run.
+        advice = operations_suggestions(ops) if export.job_id != "all" and count else []
         totals = {"operations": count, "totalCost": float(money(total)), "costSavedByCache": float(money(saved)),
                   "totalTokens": tokens}
         if export.format == "csv":
             writer.writerow([])
-            writer.writerow(["totals", "operations", count, "totalCost", totals["totalCost"], "costSavedByCache",
-                             totals["costSavedByCache"], "totalTokens", tokens])
+            writer.writerow([csv_cells.cell(v) for v in ["totals", "operations", count, "totalCost", money(total),
+                                                         "costSavedByCache", money(saved), "totalTokens", tokens]])
             for s in advice:
-                writer.writerow(["suggestion", s["category"], s["suggestion"], "estimatedSavings",
-                                 s["estimatedSavings"]])
+                writer.writerow([csv_cells.cell(v) for v in ["suggestion", s["category"], s["suggestion"],
+                                                             "estimatedSavings", money(s["estimatedSavings"])]])
         else:
             handle.write('], "totals": ' + json.dumps(totals) + ', "optimizationSuggestions": '
                          + json.dumps(advice) + "}")
     return count
+
+
+def _python_csv_rows(ops, handle) -> tuple[int, Decimal, Decimal, int]:
+    """The CSV body written row by row in Python (SQLite), by the rules of `csv_cells`."""
+    writer = csv.writer(handle, **csv_cells.DIALECT)
+    count, total, saved, tokens = 0, ZERO, ZERO, 0
+    for values in ops.values_list(*FIELDS).iterator(chunk_size=CHUNK):
+        writer.writerow([csv_cells.cell(v) for v in values])
+        count += 1
+        total += values[12]
+        saved += values[13]
+        tokens += values[6] + values[7]
+    return count, total, saved, tokens
+
+
+def _copy_csv_rows(ops, handle) -> tuple[int, Decimal, Decimal, int]:
+    """PostgreSQL writes the CSV body itself (COPY … TO STDOUT), streamed to the file block by block.
+
+    The cells are formatted in SQL by the rules of `csv_cells`; the totals are read in the same snapshot.
+    """
+    table = connection.ops.quote_name(CostOperation._meta.db_table)
+
+    def column(name: str) -> str:
+        return f"{table}.{connection.ops.quote_name(CostOperation._meta.get_field(name).column)}"
+
+    text = {"job_id", "project_id", "stage", "provider", "model", "cost_source", "idempotency_key"}
+    cells = {}
+    for index, name in enumerate(FIELDS):
+        if name in text:
+            expression = csv_cells.sql_text(column(name))
+        elif name == "cache_hit":
+            expression = csv_cells.sql_bool(column(name))
+        elif name == "timestamp":
+            expression = csv_cells.sql_timestamp(column(name))
+        else:
+            expression = f"({column(name)})::text"
+        cells[f"cell_{index}"] = RawSQL(expression, [])
+    sql, params = ops.annotate(**cells).values_list(*cells).query.sql_with_params()
+    handle.flush()
+    outermost = not connection.in_atomic_block
+    with transaction.atomic(), connection.cursor() as cursor:
+        if outermost:  # one snapshot for the rows and their totals, whatever is recorded meanwhile
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        with cursor.copy(f"COPY ({sql}) TO STDOUT WITH ({csv_cells.COPY_OPTIONS})", params) as copy:
+            for block in copy:
+                handle.buffer.write(block)
+        figures = ops.aggregate(count=Count("id"), total=Sum("cost"), saved=Sum("cost_saved"),
+                                tokens=Sum(F("input_tokens") + F("output_tokens")))
+    handle.buffer.flush()
+    return figures["count"], figures["total"] or ZERO, figures["saved"] or ZERO, figures["tokens"] or 0

@@ -107,6 +107,30 @@ class OperationBatchIn(CamelInSchema):
     operations: list[OperationIn] = Field(min_length=1, max_length=1000)
 
 
+class OperationOut(CamelSchema):
+    idempotency_key: str
+    job_id: str
+    project_id: str
+    stage: str
+    provider: str
+    model: str
+    input_tokens: int
+    output_tokens: int
+    characters: int
+    images: int
+    seconds: float
+    cache_hit: bool
+    cost: float
+    cost_saved: float
+    cost_source: str
+    timestamp: dt.datetime
+
+
+class OperationPageOut(CamelSchema):
+    items: list[OperationOut]
+    count: int
+
+
 class AlertOut(CamelSchema):
     id: int
     period_start: dt.datetime

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
+from urllib.parse import quote
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, F, Q, QuerySet, Sum, Window
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from .models import ZERO, BudgetTotal, CostOperation, Price, ProviderType
@@ -59,22 +62,25 @@ def _breakdown(rows, key: str, total: Decimal) -> dict[str, dict[str, float]]:
             for r in rows}
 
 
+# A run summary lists at most this many operations; all of them are paged at GET …/operations?jobId=.
+SUMMARY_OPERATIONS = 20
+
+
 def run_summary(*, job_id: str) -> dict[str, Any] | None:
-    """A run's cost report: by stage and provider, token statistics, operations and suggestions."""
+    """A run's cost report: by stage and provider, token statistics, suggestions, its first operations.
+
+    Every figure is an SQL aggregate, so the work and the answer stay the same size however long the
+    run; the operations themselves are paged by `operations_page`.
+    """
     ops = CostOperation.objects.filter(job_id=job_id)
     stats = ops.aggregate(
         total=Sum("cost"), saved=Sum("cost_saved"), count=Count("id"), hits=Count("id", filter=Q(cache_hit=True)),
         tokens_in=Sum("input_tokens"), tokens_out=Sum("output_tokens"))
     if not stats["count"]:
         return None
-    total = stats["total"] or ZERO
-    by_stage = ops.values("stage").annotate(cost=Sum("cost")).order_by("-cost", "stage")
-    by_provider = ops.values("provider").annotate(cost=Sum("cost")).order_by("-cost", "provider")
-    operations = list(ops.order_by("timestamp", "id"))
+    first = list(ops.order_by("timestamp", "id")[:SUMMARY_OPERATIONS])
     return {
-        "jobId": job_id, "totalCost": float(money(total)), "currency": configuration_get().currency,
-        "costByStage": _breakdown(by_stage, "stage", total),
-        "costByProvider": _breakdown(by_provider, "provider", total),
+        **run_costs(job_id=job_id, total=stats["total"] or ZERO),
         "tokenStats": {
             "totalTokens": (stats["tokens_in"] or 0) + (stats["tokens_out"] or 0),
             "inputTokens": stats["tokens_in"] or 0, "outputTokens": stats["tokens_out"] or 0,
@@ -82,9 +88,31 @@ def run_summary(*, job_id: str) -> dict[str, Any] | None:
             "cacheHitRate": percent(Decimal(stats["hits"]), Decimal(stats["count"])) or 0.0,
             "costSavedByCache": float(money(stats["saved"] or ZERO)),
         },
-        "operations": [operation_dict(o) for o in operations],
-        "optimizationSuggestions": suggestions(operations),
+        "operations": [operation_dict(o) for o in first],
+        "operationsHref": f"/api/cost-tracking/operations?jobId={quote(job_id)}",
+        "optimizationSuggestions": job_suggestions(job_id=job_id),
     }
+
+
+def run_costs(*, job_id: str, total: Decimal | None = None) -> dict[str, Any] | None:
+    """A run's total cost and its split by stage and by provider (what the live cost meter shows)."""
+    ops = CostOperation.objects.filter(job_id=job_id)
+    by_stage = list(ops.values("stage").annotate(cost=Sum("cost")).order_by("-cost", "stage"))
+    if not by_stage:
+        return None
+    total = sum((r["cost"] for r in by_stage), ZERO) if total is None else total
+    by_provider = ops.values("provider").annotate(cost=Sum("cost")).order_by("-cost", "provider")
+    return {
+        "jobId": job_id, "totalCost": float(money(total)), "currency": configuration_get().currency,
+        "costByStage": _breakdown(by_stage, "stage", total),
+        "costByProvider": _breakdown(by_provider, "provider", total),
+    }
+
+
+def operations_page(*, job_id: str, limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
+    """One page of a job's operations in time order, and how many it has."""
+    ops = CostOperation.objects.filter(job_id=job_id)
+    return [operation_dict(o) for o in ops.order_by("timestamp", "id")[offset:offset + limit]], ops.count()
 
 
 def operation_dict(o: CostOperation) -> dict[str, Any]:
@@ -115,29 +143,85 @@ def _llm_alternative(price: Price, llm_prices: list[Price]) -> Price | None:
     return max(cheaper, key=lambda p: (unit(p), p.provider_name, p.model_id)) if cheaper else None
 
 
+@dataclass
+class ModelUsage:
+    """What one (provider, model) of a run used: its calls not served from cache, and speech."""
+
+    provider: str
+    model: str
+    uncached_calls: int = 0
+    uncached_cost: Decimal = ZERO
+    input_tokens: int = 0
+    output_tokens: int = 0
+    spoken_cost: Decimal = ZERO
+    characters: int = 0
+
+
 def suggestions(operations: list[CostOperation], pinned: dict[str, tuple[str, str]] | None = None
                 ) -> list[dict[str, Any]]:
-    """Suggestions computed from a run's own operations and the pricing table."""
-    pinned = pinned or {}
+    """Suggestions computed from a list of operations (e.g. a sample of a run) and the pricing table."""
+    usage: dict[tuple[str, str], ModelUsage] = {}
+    seen: set[tuple] = set()
+    repeat_cost = ZERO
+    for o in operations:
+        u = usage.setdefault((o.provider, o.model), ModelUsage(o.provider, o.model))
+        if not o.cache_hit:
+            u.uncached_calls += 1
+            u.uncached_cost += o.cost
+            u.input_tokens += o.input_tokens
+            u.output_tokens += o.output_tokens
+        if o.characters:
+            u.spoken_cost += o.cost
+            u.characters += o.characters
+        signature = (o.stage, o.provider, o.model, o.input_tokens)
+        if o.input_tokens and not o.cache_hit:
+            if signature in seen:
+                repeat_cost += o.cost
+            seen.add(signature)
+    return _suggestions(list(usage.values()), repeat_cost)
+
+
+def job_suggestions(*, job_id: str) -> list[dict[str, Any]]:
+    """Suggestions for a whole run from two aggregate queries (and the pricing table)."""
+    return operations_suggestions(CostOperation.objects.filter(job_id=job_id))
+
+
+def operations_suggestions(ops: QuerySet[CostOperation]) -> list[dict[str, Any]]:
+    """Suggestions for these operations (a run, or part of one), from aggregates in the database."""
+    ops = ops.order_by()
+    uncached, spoken = Q(cache_hit=False), Q(characters__gt=0)
+    usage = [ModelUsage(r["provider"], r["model"], r["calls"], r["uncached"] or ZERO, r["tokens_in"] or 0,
+                        r["tokens_out"] or 0, r["spoken"] or ZERO, r["chars"] or 0)
+             for r in ops.values("provider", "model").order_by().annotate(
+                 calls=Count("id", filter=uncached), uncached=Sum("cost", filter=uncached),
+                 tokens_in=Sum("input_tokens", filter=uncached), tokens_out=Sum("output_tokens", filter=uncached),
+                 spoken=Sum("cost", filter=spoken), chars=Sum("characters", filter=spoken))]
+    # Repeats: every call after the first with the same stage, model and prompt size, not from cache.
+    repeats = ops.filter(input_tokens__gt=0, cache_hit=False).annotate(nth=Window(
+        RowNumber(), partition_by=[F("stage"), F("provider"), F("model"), F("input_tokens")],
+        order_by=[F("timestamp").asc(), F("id").asc()])).filter(nth__gt=1)
+    repeat_cost = repeats.aggregate(repeated=Sum("cost"))["repeated"] or ZERO
+    return _suggestions(usage, repeat_cost)
+
+
+def _suggestions(usage: list[ModelUsage], repeat_cost: Decimal) -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = []
     all_prices = list(Price.objects.all())
     llm_prices = _current_llm_prices(all_prices)
     table = {(p.provider_name.lower(), p.model_id.lower()): p for p in all_prices}
     # Model switch: per (provider, model) of LLM operations, the closest cheaper priced model.
-    groups: dict[tuple[str, str], list[CostOperation]] = {}
-    for o in operations:
-        if not o.cache_hit:
-            groups.setdefault((o.provider, o.model), []).append(o)
-    for (provider, model), ops in sorted(groups.items()):
+    for u in sorted(usage, key=lambda u: (u.provider, u.model)):
+        if not u.uncached_calls:
+            continue
+        provider, model = u.provider, u.model
         price = price_for(table, provider, model)
         if price is None or price.provider_type != ProviderType.LLM:
             continue
         alternative = _llm_alternative(price, llm_prices)
         if alternative is None:
             continue
-        before = sum((o.cost for o in ops), ZERO)
-        after = sum((charge(alternative, input_tokens=o.input_tokens, output_tokens=o.output_tokens).cost or ZERO
-                     for o in ops), ZERO)
+        before = u.uncached_cost
+        after = charge(alternative, input_tokens=u.input_tokens, output_tokens=u.output_tokens).cost or ZERO
         if before - after <= 0:
             continue
         category = "ProviderSwitch" if alternative.provider_name.lower() != provider.lower() else "ModelSelection"
@@ -150,14 +234,6 @@ def suggestions(operations: list[CostOperation], pinned: dict[str, tuple[str, st
             "difficulty": "Easy",
         })
     # Caching: operations repeated with identical inputs that were not served from cache.
-    seen: dict[tuple, int] = {}
-    repeat_cost = ZERO
-    for o in operations:
-        signature = (o.stage, o.provider, o.model, o.input_tokens)
-        if o.input_tokens and not o.cache_hit:
-            if signature in seen:
-                repeat_cost += o.cost
-            seen[signature] = seen.get(signature, 0) + 1
     if repeat_cost > 0:
         found.append({
             "category": "Caching",
@@ -166,14 +242,14 @@ def suggestions(operations: list[CostOperation], pinned: dict[str, tuple[str, st
             "qualityImpact": "None: cached answers are identical.", "difficulty": "Easy",
         })
     # TTS: the cheapest TTS provider for the characters spoken.
-    tts_ops = [o for o in operations if (price_for(table, o.provider, o.model) or Price()).provider_type
-               == ProviderType.TTS and o.characters]
+    tts = [u for u in usage if (price_for(table, u.provider, u.model) or Price()).provider_type
+           == ProviderType.TTS and u.characters]
     tts_prices = [p for p in all_prices if p.provider_type == ProviderType.TTS and p.cost_per_1k_characters is not None]
-    if tts_ops and tts_prices:
+    if tts and tts_prices:
         cheapest = min(tts_prices, key=lambda p: (p.cost_per_1k_characters, p.provider_name))
-        before = sum((o.cost for o in tts_ops), ZERO)
-        after = sum((charge(cheapest, characters=o.characters).cost or ZERO for o in tts_ops), ZERO)
-        if before - after > 0 and cheapest.provider_name not in {o.provider for o in tts_ops}:
+        before = sum((u.spoken_cost for u in tts), ZERO)
+        after = sum((charge(cheapest, characters=u.characters).cost or ZERO for u in tts), ZERO)
+        if before - after > 0 and cheapest.provider_name not in {u.provider for u in tts}:
             found.append({
                 "category": "TTSAlternative",
                 "suggestion": f"Switch TTS to {cheapest.provider_name}"

@@ -10,12 +10,14 @@ from typing import Any
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import IntegrityError, transaction
+from django.db import transaction
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from aura_site.errors import Conflict, FieldError, NotFound, PaymentRequired, ValidationFailed
 
 from .currencies import CURRENCIES
+from .ledger_sql import TotalChange, rows_insert_new, totals_add
 from .models import (
     ZERO,
     Alert,
@@ -184,14 +186,8 @@ def _camel(name: str) -> str:
 def price_table(providers: set[str]) -> dict[tuple[str, str], Price]:
     """Prices of these providers keyed by (provider, model) in lower case; one query."""
     lowered = {p.lower() for p in providers}
-    rows = Price.objects.filter(provider_name__in=_name_variants(providers)) if providers else []
+    rows = Price.objects.annotate(lower_name=Lower("provider_name")).filter(lower_name__in=lowered) if providers else []
     return {(p.provider_name.lower(), p.model_id.lower()): p for p in rows if p.provider_name.lower() in lowered}
-
-
-def _name_variants(providers: set[str]) -> set[str]:
-    known = set(Price.objects.values_list("provider_name", flat=True).distinct())
-    wanted = {p.lower() for p in providers}
-    return {name for name in known if name.lower() in wanted}
 
 
 def price_for(table: dict[tuple[str, str], Price], provider: str, model: str) -> Price | None:
@@ -321,18 +317,21 @@ def _alert_candidates(config, scope: Scope, period_start, before: Decimal, after
 def _raise_alerts(config: CostConfiguration, candidates: list[Alert]) -> list[Alert]:
     if not candidates:
         return []
-    existing = set(Alert.objects.filter(dedupe_key__in=[a.dedupe_key for a in candidates])
-                   .values_list("dedupe_key", flat=True))
-    fresh, seen = [], set(existing)
+    unique, seen = [], set()
     for alert in candidates:
         if alert.dedupe_key not in seen:
             seen.add(alert.dedupe_key)
-            fresh.append(alert)
-    Alert.objects.bulk_create(fresh, ignore_conflicts=True)
+            unique.append(alert)
+    # One statement: alerts already raised (by us or a concurrent writer) are skipped, not re-read.
+    ids = dict((key, pk) for pk, key in rows_insert_new(Alert, unique, unique="dedupe_key",
+                                                       returning=("id", "dedupe_key")))
+    fresh = [a for a in unique if a.dedupe_key in ids]
+    for alert in fresh:
+        alert.pk = ids[alert.dedupe_key]
     keys = [a.dedupe_key for a in fresh]
     if fresh and config.email_notifications_enabled:
         transaction.on_commit(lambda: alerts_email(dedupe_keys=keys))
-    return list(Alert.objects.filter(dedupe_key__in=keys)) if keys else []
+    return sorted(fresh, key=lambda a: (a.raised_at, a.pk), reverse=True)
 
 
 def alerts_email(*, dedupe_keys: list[str]) -> None:
@@ -375,82 +374,128 @@ class RecordResult:
     total_cost: Decimal = ZERO
 
 
-@transaction.atomic
 def operations_record(*, operations: list[dict[str, Any]]) -> RecordResult:
     """Record a batch of operations all-or-nothing, each counted once, within the budgets.
 
-    Every running total a batch touches is locked first (fixed order), so concurrent writers queue and
-    a hard limit is never overspent; the repeated-key check happens under those locks, and the unique
-    key backs it.
+    Reads and inserts come first: the configuration, the prices, the job's hold, then the ledger rows
+    (a key already recorded, or repeated in the batch, is skipped by the insert itself). The running
+    totals are updated last, in one statement that locks them in a fixed order and refuses a total
+    that would pass a hard limit, so the hot rows stay locked only until the commit right after it.
     """
     if not operations:
         raise ValidationFailed.on("operations", "at least one operation is required")
     if len(operations) > MAX_BATCH:
         raise ValidationFailed.on("operations", f"at most {MAX_BATCH} operations per request")
-    config = configuration_get()
-    now = timezone.now()
-    table = price_table({op["provider"] for op in operations})
-    errors: list[FieldError] = []
-    prepared = []
-    for index, op in enumerate(operations):
-        op = {**op, "timestamp": op.get("timestamp") or now}
-        price = price_for(table, op["provider"], op.get("model") or "")
-        computed = charge(price, **{k: op.get(k) or 0 for k in (
-            "input_tokens", "output_tokens", "characters", "images", "seconds")}, cache_hit=op.get("cache_hit", False),
-            currency=config.currency)
-        currency_check(op.get("currency"), config.currency, field=f"operations[{index}].currency")
-        if op.get("cost") is not None:
-            cost = money(op["cost"])
-            if cost < 0:
-                errors.append(FieldError(f"operations[{index}].cost", "must be ≥ 0"))
+    with transaction.atomic():
+        config = configuration_get()
+        now = timezone.now()
+        table = price_table({op["provider"] for op in operations})
+        errors: list[FieldError] = []
+        prepared = []
+        for index, op in enumerate(operations):
+            op = {**op, "timestamp": op.get("timestamp") or now}
+            price = price_for(table, op["provider"], op.get("model") or "")
+            computed = charge(price, **{k: op.get(k) or 0 for k in (
+                "input_tokens", "output_tokens", "characters", "images", "seconds")},
+                cache_hit=op.get("cache_hit", False), currency=config.currency)
+            currency_check(op.get("currency"), config.currency, field=f"operations[{index}].currency")
+            if op.get("cost") is not None:
+                cost = money(op["cost"])
+                if cost < 0:
+                    errors.append(FieldError(f"operations[{index}].cost", "must be ≥ 0"))
+                    continue
+                saved = computed.cost_saved if computed.cost is not None else ZERO
+                prepared.append((op, cost, saved, computed.snapshot, "reported"))
+            elif computed.cost is None:
+                errors.append(FieldError(
+                    f"operations[{index}].cost",
+                    f"no cost given and {computed.missing} ({op['provider']} {op.get('model') or ''}".rstrip() + ")",
+                ))
+            else:
+                prepared.append((op, computed.cost, computed.cost_saved, computed.snapshot, "priced"))
+        if errors:
+            raise ValidationFailed("; ".join(f"{e.field}: {e.message}" for e in errors[:5]), errors=errors)
+
+        windows = {id(op): period_window(config, op["timestamp"]) for op, *_ in prepared}
+        job_ids = {op.get("job_id") for op, *_ in prepared if op.get("job_id")}
+        holds = {h.job_id: h for h in Hold.objects.select_for_update().filter(
+            job_id__in=job_ids, released_at__isnull=True)} if job_ids else {}
+
+        # The ledger rows: the first of each key goes to the insert; what it skips is a duplicate.
+        rows, first_of_key = [], set()
+        for op, cost, saved, snapshot, source in prepared:
+            key = op["idempotency_key"]
+            if key in first_of_key:
                 continue
-            saved = computed.cost_saved if computed.cost is not None else ZERO
-            prepared.append((op, cost, saved, computed.snapshot, "reported"))
-        elif computed.cost is None:
-            errors.append(FieldError(
-                f"operations[{index}].cost",
-                f"no cost given and {computed.missing} ({op['provider']} {op.get('model') or ''}".rstrip() + ")",
+            first_of_key.add(key)
+            window = windows[id(op)]
+            rows.append(CostOperation(
+                idempotency_key=key, job_id=op.get("job_id") or "", project_id=op.get("project_id") or "",
+                stage=op["stage"], provider=op["provider"], model=op.get("model") or "",
+                input_tokens=op.get("input_tokens") or 0, output_tokens=op.get("output_tokens") or 0,
+                characters=op.get("characters") or 0, images=op.get("images") or 0, seconds=op.get("seconds") or 0,
+                cache_hit=op.get("cache_hit", False), cost=cost, cost_saved=saved, cost_source=source,
+                price_snapshot=snapshot, period_start=window[0] if window else None, timestamp=op["timestamp"],
+                recorded_at=now,
             ))
-        else:
-            prepared.append((op, computed.cost, computed.cost_saved, computed.snapshot, "priced"))
-    if errors:
-        raise ValidationFailed("; ".join(f"{e.field}: {e.message}" for e in errors[:5]), errors=errors)
+        inserted = {key for (key,) in rows_insert_new(CostOperation, rows, unique="idempotency_key",
+                                                      returning=("idempotency_key",))}
 
-    windows = {}
-    for op, *_ in prepared:
-        windows[id(op)] = period_window(config, op["timestamp"])
-    keys = set()
-    for op, *_ in prepared:
-        window = windows[id(op)]
-        if window:
-            for scope in _scopes(config, op["provider"], op.get("project_id") or ""):
-                keys.add((window[0], scope.scope, scope.key))
-    totals = _lock_totals(keys)
-    job_ids = {op.get("job_id") for op, *_ in prepared if op.get("job_id")}
-    holds = {h.job_id: h for h in Hold.objects.select_for_update().filter(job_id__in=job_ids, released_at__isnull=True)}
-    seen = set(CostOperation.objects.filter(idempotency_key__in=[op["idempotency_key"] for op, *_ in prepared])
-               .values_list("idempotency_key", flat=True))
+        # What each accepted operation adds to each running total (drawing down its job's hold first).
+        result = RecordResult()
+        steps: list[tuple[dict[str, Any], Decimal, tuple | None, list[tuple[Scope, Decimal]]]] = []
+        changes: dict[tuple, TotalChange] = {}
+        for op, cost, saved, _snapshot, source in prepared:
+            key = op["idempotency_key"]
+            if key not in inserted:
+                result.duplicates.append(key)
+                continue
+            inserted.discard(key)
+            window = windows[id(op)]
+            hold = holds.get(op.get("job_id") or "")
+            parts: list[tuple[Scope, Decimal]] = []
+            if window:
+                draw = min(cost, hold.remaining) if hold and hold.period_start == window[0] else ZERO
+                provider_draw = ZERO
+                if draw and hold:
+                    provider_draw = min(cost, Decimal(str(hold.provider_remaining.get(op["provider"], 0))))
+                for scope in _scopes(config, op["provider"], op.get("project_id") or ""):
+                    released = draw if scope.scope != BudgetTotal.PROVIDER else provider_draw
+                    if scope.scope == BudgetTotal.PROJECT and (not hold or hold.project_id != scope.key):
+                        released = ZERO
+                    parts.append((scope, released))
+                    change = changes.setdefault((window[0], scope.scope, scope.key), TotalChange(
+                        ZERO, ZERO, scope.budget if config.hard_budget_limit else None))
+                    change.spent += cost
+                    change.held -= released
+                if hold and draw:
+                    hold.remaining -= draw
+                    if provider_draw:
+                        hold.provider_remaining[op["provider"]] = float(
+                            Decimal(str(hold.provider_remaining[op["provider"]])) - provider_draw)
+            steps.append((op, cost, window, parts))
+            result.accepted.append({"idempotencyKey": key, "cost": float(cost), "costSaved": float(saved),
+                                    "costSource": source})
+            result.total_cost += cost
+        if holds:
+            Hold.objects.bulk_update(list(holds.values()), ["remaining", "provider_remaining"])
 
-    result = RecordResult()
-    rows, candidates = [], []
-    for op, cost, saved, snapshot, source in prepared:
-        key = op["idempotency_key"]
-        if key in seen:
-            result.duplicates.append(key)
-            continue
-        seen.add(key)
-        window = windows[id(op)]
-        hold = holds.get(op.get("job_id") or "")
-        if window:
-            draw = min(cost, hold.remaining) if hold and hold.period_start == window[0] else ZERO
-            provider_draw = ZERO
-            if draw and hold:
-                provider_draw = min(cost, Decimal(str(hold.provider_remaining.get(op["provider"], 0))))
-            for scope in _scopes(config, op["provider"], op.get("project_id") or ""):
-                total = totals[(window[0], scope.scope, scope.key)]
-                released = draw if scope.scope != BudgetTotal.PROVIDER else provider_draw
-                if scope.scope == BudgetTotal.PROJECT and (not hold or hold.project_id != scope.key):
-                    released = ZERO
+        # Last: the running totals. Then replay the batch from the totals it started from, in order, for
+        # the exact budget check (the statement refuses a total only where this check fails), the
+        # warnings and the alerts.
+        after = totals_add(changes)
+        refused = [k for k in changes if k not in after]
+        start = {k: BudgetTotal(spent=spent - changes[k].spent, held=held - changes[k].held)
+                 for k, (spent, held) in after.items()}
+        if refused:
+            for row in BudgetTotal.objects.filter(period_start__in={k[0] for k in refused}):
+                if (row.period_start, row.scope, row.key) in refused:
+                    start[(row.period_start, row.scope, row.key)] = row
+        candidates = []
+        for op, cost, window, parts in steps:
+            key = op["idempotency_key"]
+            for scope, released in parts:
+                total = start[(window[0], scope.scope, scope.key)]
                 before = total.spent
                 after_committed = total.spent + cost + total.held - released
                 if scope.budget is not None and after_committed > scope.budget:
@@ -470,34 +515,11 @@ def operations_record(*, operations: list[dict[str, Any]]) -> RecordResult:
                 total.held -= released
                 candidates += _alert_candidates(config, scope, window[0], before, total.spent, key,
                                                 op["timestamp"].date().isoformat())
-            if hold and draw:
-                hold.remaining -= draw
-                if provider_draw:
-                    hold.provider_remaining[op["provider"]] = float(
-                        Decimal(str(hold.provider_remaining[op["provider"]])) - provider_draw)
-        rows.append(CostOperation(
-            idempotency_key=key, job_id=op.get("job_id") or "", project_id=op.get("project_id") or "",
-            stage=op["stage"], provider=op["provider"], model=op.get("model") or "",
-            input_tokens=op.get("input_tokens") or 0, output_tokens=op.get("output_tokens") or 0,
-            characters=op.get("characters") or 0, images=op.get("images") or 0, seconds=op.get("seconds") or 0,
-            cache_hit=op.get("cache_hit", False), cost=cost, cost_saved=saved, cost_source=source,
-            price_snapshot=snapshot, period_start=window[0] if window else None, timestamp=op["timestamp"],
-            recorded_at=now,
-        ))
-        result.accepted.append({"idempotencyKey": key, "cost": float(cost), "costSaved": float(saved),
-                                "costSource": source})
-        result.total_cost += cost
-    try:
-        with transaction.atomic():
-            CostOperation.objects.bulk_create(rows)
-    except IntegrityError:
-        raise Conflict("An operation with one of these idempotency keys was recorded concurrently; retry "
-                       "the request: already-recorded operations will be acknowledged.") from None
-    BudgetTotal.objects.bulk_update(list(totals.values()), ["spent", "held"])
-    if holds:
-        Hold.objects.bulk_update(list(holds.values()), ["remaining", "provider_remaining"])
-    result.alerts = _raise_alerts(config, candidates)
-    return result
+        if refused:  # the statement saw a total over its limit that the replay did not: never commit it
+            raise PaymentRequired("Hard budget limit: a running total would pass its budget.",
+                                  extra={"scope": refused[0][1], "key": refused[0][2]})
+        result.alerts = _raise_alerts(config, candidates)
+        return result
 
 
 # ---- estimates and holds --------------------------------------------------------------------------

@@ -138,8 +138,9 @@ def optimize(request: HttpRequest) -> HttpResponse:
     return render(request, "costs/optimize_result.html", {"optimize": result, "optimize_form": form})
 
 
-def _meter_context(job_id: str) -> dict:
-    summary = selectors.run_summary(job_id=job_id)
+def _meter_context(job_id: str, summary: dict | None = None) -> dict:
+    """The live meter's figures: the run's cost split only (it is polled every 2 s while a run goes on)."""
+    summary = summary or selectors.run_costs(job_id=job_id)
     hold = Hold.objects.filter(job_id=job_id).first()
     spent = Decimal(str(summary["totalCost"])) if summary else Decimal(0)
     estimate = max(spent, hold.amount) if hold else spent
@@ -160,7 +161,7 @@ def _bars(breakdown: dict) -> list[dict]:
 @login_required
 def job_costs(request: HttpRequest, job_id: str) -> HttpResponse:
     _require(request, CostOperation, "view")
-    return render(request, "costs/job.html", _meter_context(job_id))
+    return render(request, "costs/job.html", _meter_context(job_id, selectors.run_summary(job_id=job_id)))
 
 
 @login_required
