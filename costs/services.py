@@ -297,16 +297,16 @@ def alerts_email(*, dedupe_keys: list[str]) -> None:
     Alert.objects.filter(pk__in=[a.pk for a in alerts]).update(emailed=True)
 
 
-@transaction.atomic
 def alert_acknowledge(*, alert_id: int, user) -> Alert:
-    alert = Alert.objects.select_for_update().filter(pk=alert_id).first()
-    if alert is None:
-        raise NotFound(f"No alert {alert_id}.")
-    if alert.acknowledged_at is None:
-        alert.acknowledged_at = timezone.now()
-        alert.acknowledged_by = user.get_username()
-        alert.save(update_fields=["acknowledged_at", "acknowledged_by"])
-    return alert
+    with transaction.atomic():
+        alert = Alert.objects.select_for_update().filter(pk=alert_id).first()
+        if alert is None:
+            raise NotFound(f"No alert {alert_id}.")
+        if alert.acknowledged_at is None:
+            alert.acknowledged_at = timezone.now()
+            alert.acknowledged_by = user.get_username()
+            alert.save(update_fields=["acknowledged_at", "acknowledged_by"])
+        return alert
 
 
 # ---- recording operations -------------------------------------------------------------------------
@@ -321,7 +321,6 @@ class RecordResult:
     total_cost: Decimal = ZERO
 
 
-@transaction.atomic
 def operations_record(*, operations: list[dict[str, Any]]) -> RecordResult:
     """Record a batch of operations all-or-nothing, each counted once, within the budgets.
 
@@ -329,118 +328,121 @@ def operations_record(*, operations: list[dict[str, Any]]) -> RecordResult:
     a hard limit is never overspent; the repeated-key check happens under those locks, and the unique
     key backs it.
     """
-    if not operations:
-        raise ValidationFailed.on("operations", "at least one operation is required")
-    if len(operations) > MAX_BATCH:
-        raise ValidationFailed.on("operations", f"at most {MAX_BATCH} operations per request")
-    config = configuration_get()
-    now = timezone.now()
-    table = price_table({op["provider"] for op in operations})
-    errors: list[FieldError] = []
-    prepared = []
-    for index, op in enumerate(operations):
-        op = {**op, "timestamp": op.get("timestamp") or now}
-        price = price_for(table, op["provider"], op.get("model") or "")
-        computed = charge(price, **{k: op.get(k) or 0 for k in (
-            "input_tokens", "output_tokens", "characters", "images", "seconds")}, cache_hit=op.get("cache_hit", False))
-        if op.get("cost") is not None:
-            cost = money(op["cost"])
-            if cost < 0:
-                errors.append(FieldError(f"operations[{index}].cost", "must be ≥ 0"))
+    with transaction.atomic():
+        if not operations:
+            raise ValidationFailed.on("operations", "at least one operation is required")
+        if len(operations) > MAX_BATCH:
+            raise ValidationFailed.on("operations", f"at most {MAX_BATCH} operations per request")
+        config = configuration_get()
+        now = timezone.now()
+        table = price_table({op["provider"] for op in operations})
+        errors: list[FieldError] = []
+        prepared = []
+        for index, op in enumerate(operations):
+            op = {**op, "timestamp": op.get("timestamp") or now}
+            price = price_for(table, op["provider"], op.get("model") or "")
+            computed = charge(price, **{k: op.get(k) or 0 for k in (
+                "input_tokens", "output_tokens", "characters", "images", "seconds")},
+                cache_hit=op.get("cache_hit", False))
+            if op.get("cost") is not None:
+                cost = money(op["cost"])
+                if cost < 0:
+                    errors.append(FieldError(f"operations[{index}].cost", "must be ≥ 0"))
+                    continue
+                saved = computed.cost_saved if computed.cost is not None else ZERO
+                prepared.append((op, cost, saved, computed.snapshot, "reported"))
+            elif computed.cost is None:
+                errors.append(FieldError(
+                    f"operations[{index}].cost",
+                    f"no cost given and {computed.missing} ({op['provider']} {op.get('model') or ''}".rstrip() + ")",
+                ))
+            else:
+                prepared.append((op, computed.cost, computed.cost_saved, computed.snapshot, "priced"))
+        if errors:
+            raise ValidationFailed("; ".join(f"{e.field}: {e.message}" for e in errors[:5]), errors=errors)
+
+        windows = {}
+        for op, *_ in prepared:
+            windows[id(op)] = period_window(config, op["timestamp"])
+        keys = set()
+        for op, *_ in prepared:
+            window = windows[id(op)]
+            if window:
+                for scope in _scopes(config, op["provider"], op.get("project_id") or ""):
+                    keys.add((window[0], scope.scope, scope.key))
+        totals = _lock_totals(keys)
+        job_ids = {op.get("job_id") for op, *_ in prepared if op.get("job_id")}
+        holds = {h.job_id: h for h in
+                 Hold.objects.select_for_update().filter(job_id__in=job_ids, released_at__isnull=True)}
+        seen = set(CostOperation.objects.filter(idempotency_key__in=[op["idempotency_key"] for op, *_ in prepared])
+                   .values_list("idempotency_key", flat=True))
+
+        result = RecordResult()
+        rows, candidates = [], []
+        for op, cost, saved, snapshot, source in prepared:
+            key = op["idempotency_key"]
+            if key in seen:
+                result.duplicates.append(key)
                 continue
-            saved = computed.cost_saved if computed.cost is not None else ZERO
-            prepared.append((op, cost, saved, computed.snapshot, "reported"))
-        elif computed.cost is None:
-            errors.append(FieldError(
-                f"operations[{index}].cost",
-                f"no cost given and {computed.missing} ({op['provider']} {op.get('model') or ''}".rstrip() + ")",
+            seen.add(key)
+            window = windows[id(op)]
+            hold = holds.get(op.get("job_id") or "")
+            if window:
+                draw = min(cost, hold.remaining) if hold and hold.period_start == window[0] else ZERO
+                provider_draw = ZERO
+                if draw and hold:
+                    provider_draw = min(cost, Decimal(str(hold.provider_remaining.get(op["provider"], 0))))
+                for scope in _scopes(config, op["provider"], op.get("project_id") or ""):
+                    total = totals[(window[0], scope.scope, scope.key)]
+                    released = draw if scope.scope != BudgetTotal.PROVIDER else provider_draw
+                    if scope.scope == BudgetTotal.PROJECT and (not hold or hold.project_id != scope.key):
+                        released = ZERO
+                    before = total.spent
+                    after_committed = total.spent + cost + total.held - released
+                    if scope.budget is not None and after_committed > scope.budget:
+                        numbers = {"spent": float(total.spent), "held": float(total.held - released),
+                                   "budget": float(scope.budget), "operationCost": float(cost), "scope": scope.scope,
+                                   "key": scope.key, "idempotencyKey": key}
+                        if config.hard_budget_limit:
+                            raise PaymentRequired(
+                                f"Hard budget limit: this operation ({cost} {config.currency}) would take the "
+                                f"{scope.label} past {money(scope.budget)} ({money(total.spent)} spent, "
+                                f"{money(total.held - released)} held).", extra=numbers)
+                        result.warnings.append(
+                            f"{key}: the {scope.label} of {money(scope.budget)} {config.currency} is exceeded "
+                            f"({money(total.spent + cost)} spent).")
+                    total.spent += cost
+                    total.held -= released
+                    candidates += _alert_candidates(config, scope, window[0], before, total.spent, key,
+                                                    op["timestamp"].date().isoformat())
+                if hold and draw:
+                    hold.remaining -= draw
+                    if provider_draw:
+                        hold.provider_remaining[op["provider"]] = float(
+                            Decimal(str(hold.provider_remaining[op["provider"]])) - provider_draw)
+            rows.append(CostOperation(
+                idempotency_key=key, job_id=op.get("job_id") or "", project_id=op.get("project_id") or "",
+                stage=op["stage"], provider=op["provider"], model=op.get("model") or "",
+                input_tokens=op.get("input_tokens") or 0, output_tokens=op.get("output_tokens") or 0,
+                characters=op.get("characters") or 0, images=op.get("images") or 0, seconds=op.get("seconds") or 0,
+                cache_hit=op.get("cache_hit", False), cost=cost, cost_saved=saved, cost_source=source,
+                price_snapshot=snapshot, period_start=window[0] if window else None, timestamp=op["timestamp"],
+                recorded_at=now,
             ))
-        else:
-            prepared.append((op, computed.cost, computed.cost_saved, computed.snapshot, "priced"))
-    if errors:
-        raise ValidationFailed("; ".join(f"{e.field}: {e.message}" for e in errors[:5]), errors=errors)
-
-    windows = {}
-    for op, *_ in prepared:
-        windows[id(op)] = period_window(config, op["timestamp"])
-    keys = set()
-    for op, *_ in prepared:
-        window = windows[id(op)]
-        if window:
-            for scope in _scopes(config, op["provider"], op.get("project_id") or ""):
-                keys.add((window[0], scope.scope, scope.key))
-    totals = _lock_totals(keys)
-    job_ids = {op.get("job_id") for op, *_ in prepared if op.get("job_id")}
-    holds = {h.job_id: h for h in Hold.objects.select_for_update().filter(job_id__in=job_ids, released_at__isnull=True)}
-    seen = set(CostOperation.objects.filter(idempotency_key__in=[op["idempotency_key"] for op, *_ in prepared])
-               .values_list("idempotency_key", flat=True))
-
-    result = RecordResult()
-    rows, candidates = [], []
-    for op, cost, saved, snapshot, source in prepared:
-        key = op["idempotency_key"]
-        if key in seen:
-            result.duplicates.append(key)
-            continue
-        seen.add(key)
-        window = windows[id(op)]
-        hold = holds.get(op.get("job_id") or "")
-        if window:
-            draw = min(cost, hold.remaining) if hold and hold.period_start == window[0] else ZERO
-            provider_draw = ZERO
-            if draw and hold:
-                provider_draw = min(cost, Decimal(str(hold.provider_remaining.get(op["provider"], 0))))
-            for scope in _scopes(config, op["provider"], op.get("project_id") or ""):
-                total = totals[(window[0], scope.scope, scope.key)]
-                released = draw if scope.scope != BudgetTotal.PROVIDER else provider_draw
-                if scope.scope == BudgetTotal.PROJECT and (not hold or hold.project_id != scope.key):
-                    released = ZERO
-                before = total.spent
-                after_committed = total.spent + cost + total.held - released
-                if scope.budget is not None and after_committed > scope.budget:
-                    numbers = {"spent": float(total.spent), "held": float(total.held - released),
-                               "budget": float(scope.budget), "operationCost": float(cost), "scope": scope.scope,
-                               "key": scope.key, "idempotencyKey": key}
-                    if config.hard_budget_limit:
-                        raise PaymentRequired(
-                            f"Hard budget limit: this operation ({cost} {config.currency}) would take the "
-                            f"{scope.label} past {money(scope.budget)} ({money(total.spent)} spent, "
-                            f"{money(total.held - released)} held).", extra=numbers)
-                    result.warnings.append(
-                        f"{key}: the {scope.label} of {money(scope.budget)} {config.currency} is exceeded "
-                        f"({money(total.spent + cost)} spent).")
-                total.spent += cost
-                total.held -= released
-                candidates += _alert_candidates(config, scope, window[0], before, total.spent, key,
-                                                op["timestamp"].date().isoformat())
-            if hold and draw:
-                hold.remaining -= draw
-                if provider_draw:
-                    hold.provider_remaining[op["provider"]] = float(
-                        Decimal(str(hold.provider_remaining[op["provider"]])) - provider_draw)
-        rows.append(CostOperation(
-            idempotency_key=key, job_id=op.get("job_id") or "", project_id=op.get("project_id") or "",
-            stage=op["stage"], provider=op["provider"], model=op.get("model") or "",
-            input_tokens=op.get("input_tokens") or 0, output_tokens=op.get("output_tokens") or 0,
-            characters=op.get("characters") or 0, images=op.get("images") or 0, seconds=op.get("seconds") or 0,
-            cache_hit=op.get("cache_hit", False), cost=cost, cost_saved=saved, cost_source=source,
-            price_snapshot=snapshot, period_start=window[0] if window else None, timestamp=op["timestamp"],
-            recorded_at=now,
-        ))
-        result.accepted.append({"idempotencyKey": key, "cost": float(cost), "costSaved": float(saved),
-                                "costSource": source})
-        result.total_cost += cost
-    try:
-        with transaction.atomic():
-            CostOperation.objects.bulk_create(rows)
-    except IntegrityError:
-        raise Conflict("An operation with one of these idempotency keys was recorded concurrently; retry "
-                       "the request: already-recorded operations will be acknowledged.") from None
-    BudgetTotal.objects.bulk_update(list(totals.values()), ["spent", "held"])
-    if holds:
-        Hold.objects.bulk_update(list(holds.values()), ["remaining", "provider_remaining"])
-    result.alerts = _raise_alerts(config, candidates)
-    return result
+            result.accepted.append({"idempotencyKey": key, "cost": float(cost), "costSaved": float(saved),
+                                    "costSource": source})
+            result.total_cost += cost
+        try:
+            with transaction.atomic():
+                CostOperation.objects.bulk_create(rows)
+        except IntegrityError:
+            raise Conflict("An operation with one of these idempotency keys was recorded concurrently; retry "
+                           "the request: already-recorded operations will be acknowledged.") from None
+        BudgetTotal.objects.bulk_update(list(totals.values()), ["spent", "held"])
+        if holds:
+            Hold.objects.bulk_update(list(holds.values()), ["remaining", "provider_remaining"])
+        result.alerts = _raise_alerts(config, candidates)
+        return result
 
 
 # ---- estimates and holds --------------------------------------------------------------------------
@@ -490,7 +492,7 @@ def budget_decision(*, amount: Decimal, by_provider: dict[str, Decimal], at: dt.
     budgets = {k.lower(): v for k, v in (config.provider_budgets or {}).items()}
     for provider, part in by_provider.items():
         checks.append((Scope(BudgetTotal.PROVIDER, provider, _dec(budgets.get(provider.lower()))), part))
-    lowest = min(config.alert_thresholds or [100])
+    thresholds = sorted(config.alert_thresholds or [100])
     for scope, part in checks:
         if scope.budget is None:
             continue
@@ -500,89 +502,92 @@ def budget_decision(*, amount: Decimal, by_provider: dict[str, Decimal], at: dt.
             decision = "block" if config.hard_budget_limit else "warn"
             reasons.append(f"The {scope.label} ({money(scope.budget)}) would be exceeded: {money(committed)} "
                            f"spent or held + {money(part)}.")
-        elif committed + part >= scope.budget * Decimal(lowest) / 100 and decision == "allow":
-            decision = "warn"
-            reasons.append(f"This would reach {lowest}% of the {scope.label}.")
+            continue
+        # Every budget that crosses a threshold is reported, naming the highest threshold it crosses.
+        crossed = [t for t in thresholds if committed + part >= scope.budget * Decimal(t) / 100]
+        if crossed:
+            decision = "warn" if decision == "allow" else decision
+            reasons.append(f"This would reach {crossed[-1]}% of the {scope.label}.")
     return {"decision": decision, "reasons": reasons or ["Within budget."]}
 
 
-@transaction.atomic
 def hold_place(*, job_id: str, amount: Decimal | float | None = None, plan: list[dict[str, Any]] | None = None,
                project_id: str = "", provider: str = "", user=None) -> Hold:
     """Reserve a run's worst-case cost against the budgets (402 under a hard limit when it does not fit)."""
-    if Hold.objects.filter(job_id=job_id, released_at__isnull=True).exists():
-        raise Conflict(f"Job {job_id} already has a hold; release it first.")
-    if plan:
-        estimate = estimate_items(plan)
-        if estimate.unpriced:
-            first = estimate.unpriced[0]
-            raise ValidationFailed.on(f"plan[{first['index']}]", f"cannot be priced: {first['reason']}")
-        total, by_provider = estimate.total, estimate.by_provider
-    elif amount is not None:
-        total = money(amount)
-        if total < 0:
-            raise ValidationFailed.on("amount", "must be ≥ 0")
-        by_provider = {provider: total} if provider else {}
-    else:
-        raise ValidationFailed.on("amount", "give an amount or a plan")
-    config = configuration_get()
-    window = period_window(config, timezone.now())
-    if window is None:
-        raise ValidationFailed.on("periodType", "no budget period is in force now; a hold needs one")
-    keys = {(window[0], BudgetTotal.OVERALL, "")} | {(window[0], BudgetTotal.PROVIDER, p) for p in by_provider}
-    if config.enable_project_tracking and project_id:
-        keys.add((window[0], BudgetTotal.PROJECT, project_id))
-    totals = _lock_totals(keys)
-    budgets = {k.lower(): v for k, v in (config.provider_budgets or {}).items()}
-    checks = [(Scope(BudgetTotal.OVERALL, "", config.overall_monthly_budget), total)] + [
-        (Scope(BudgetTotal.PROVIDER, p, _dec(budgets.get(p.lower()))), part) for p, part in by_provider.items()]
-    for scope, part in checks:
-        row = totals[(window[0], scope.scope, scope.key)]
-        if config.hard_budget_limit and scope.budget is not None and row.spent + row.held + part > scope.budget:
-            raise PaymentRequired(
-                f"Hard budget limit: holding {money(part)} {config.currency} for job {job_id} does not fit the "
-                f"{scope.label} ({money(row.spent)} spent, {money(row.held)} held of {money(scope.budget)}).",
-                extra={"spent": float(row.spent), "held": float(row.held), "budget": float(scope.budget),
-                       "operationCost": float(part), "scope": scope.scope, "key": scope.key})
-    for (_, scope_name, key), row in totals.items():
-        if scope_name == BudgetTotal.OVERALL or scope_name == BudgetTotal.PROJECT:
-            row.held += total
+    with transaction.atomic():
+        if Hold.objects.filter(job_id=job_id, released_at__isnull=True).exists():
+            raise Conflict(f"Job {job_id} already has a hold; release it first.")
+        if plan:
+            estimate = estimate_items(plan)
+            if estimate.unpriced:
+                first = estimate.unpriced[0]
+                raise ValidationFailed.on(f"plan[{first['index']}]", f"cannot be priced: {first['reason']}")
+            total, by_provider = estimate.total, estimate.by_provider
+        elif amount is not None:
+            total = money(amount)
+            if total < 0:
+                raise ValidationFailed.on("amount", "must be ≥ 0")
+            by_provider = {provider: total} if provider else {}
         else:
-            row.held += by_provider.get(key, ZERO)
-    BudgetTotal.objects.bulk_update(list(totals.values()), ["held"])
-    Hold.objects.filter(job_id=job_id).delete()  # a released hold of the same job is superseded
-    return Hold.objects.create(
-        job_id=job_id, period_start=window[0], amount=total, remaining=total, project_id=project_id,
-        provider_remaining={p: float(v) for p, v in by_provider.items()},
-    )
+            raise ValidationFailed.on("amount", "give an amount or a plan")
+        config = configuration_get()
+        window = period_window(config, timezone.now())
+        if window is None:
+            raise ValidationFailed.on("periodType", "no budget period is in force now; a hold needs one")
+        keys = {(window[0], BudgetTotal.OVERALL, "")} | {(window[0], BudgetTotal.PROVIDER, p) for p in by_provider}
+        if config.enable_project_tracking and project_id:
+            keys.add((window[0], BudgetTotal.PROJECT, project_id))
+        totals = _lock_totals(keys)
+        budgets = {k.lower(): v for k, v in (config.provider_budgets or {}).items()}
+        checks = [(Scope(BudgetTotal.OVERALL, "", config.overall_monthly_budget), total)] + [
+            (Scope(BudgetTotal.PROVIDER, p, _dec(budgets.get(p.lower()))), part) for p, part in by_provider.items()]
+        for scope, part in checks:
+            row = totals[(window[0], scope.scope, scope.key)]
+            if config.hard_budget_limit and scope.budget is not None and row.spent + row.held + part > scope.budget:
+                raise PaymentRequired(
+                    f"Hard budget limit: holding {money(part)} {config.currency} for job {job_id} does not fit the "
+                    f"{scope.label} ({money(row.spent)} spent, {money(row.held)} held of {money(scope.budget)}).",
+                    extra={"spent": float(row.spent), "held": float(row.held), "budget": float(scope.budget),
+                           "operationCost": float(part), "scope": scope.scope, "key": scope.key})
+        for (_, scope_name, key), row in totals.items():
+            if scope_name == BudgetTotal.OVERALL or scope_name == BudgetTotal.PROJECT:
+                row.held += total
+            else:
+                row.held += by_provider.get(key, ZERO)
+        BudgetTotal.objects.bulk_update(list(totals.values()), ["held"])
+        Hold.objects.filter(job_id=job_id).delete()  # a released hold of the same job is superseded
+        return Hold.objects.create(
+            job_id=job_id, period_start=window[0], amount=total, remaining=total, project_id=project_id,
+            provider_remaining={p: float(v) for p, v in by_provider.items()},
+        )
 
 
-@transaction.atomic
 def hold_release(*, job_id: str) -> Hold:
     """Return what is left of a job's hold to the budgets."""
-    hold = Hold.objects.select_for_update().filter(job_id=job_id).first()
-    if hold is None:
-        raise NotFound(f"No hold for job {job_id}.")
-    if hold.released_at is not None:
+    with transaction.atomic():
+        hold = Hold.objects.select_for_update().filter(job_id=job_id).first()
+        if hold is None:
+            raise NotFound(f"No hold for job {job_id}.")
+        if hold.released_at is not None:
+            return hold
+        config = configuration_get()
+        keys = {(hold.period_start, BudgetTotal.OVERALL, "")} | {
+            (hold.period_start, BudgetTotal.PROVIDER, p) for p in hold.provider_remaining}
+        if config.enable_project_tracking and hold.project_id:
+            keys.add((hold.period_start, BudgetTotal.PROJECT, hold.project_id))
+        totals = _lock_totals(keys)
+        for (_, scope_name, key), row in totals.items():
+            if scope_name == BudgetTotal.PROVIDER:
+                row.held -= Decimal(str(hold.provider_remaining.get(key, 0)))
+            else:
+                row.held -= hold.remaining
+            row.held = max(row.held, ZERO)
+        BudgetTotal.objects.bulk_update(list(totals.values()), ["held"])
+        hold.remaining = ZERO
+        hold.provider_remaining = {p: 0.0 for p in hold.provider_remaining}
+        hold.released_at = timezone.now()
+        hold.save()
         return hold
-    config = configuration_get()
-    keys = {(hold.period_start, BudgetTotal.OVERALL, "")} | {
-        (hold.period_start, BudgetTotal.PROVIDER, p) for p in hold.provider_remaining}
-    if config.enable_project_tracking and hold.project_id:
-        keys.add((hold.period_start, BudgetTotal.PROJECT, hold.project_id))
-    totals = _lock_totals(keys)
-    for (_, scope_name, key), row in totals.items():
-        if scope_name == BudgetTotal.PROVIDER:
-            row.held -= Decimal(str(hold.provider_remaining.get(key, 0)))
-        else:
-            row.held -= hold.remaining
-        row.held = max(row.held, ZERO)
-    BudgetTotal.objects.bulk_update(list(totals.values()), ["held"])
-    hold.remaining = ZERO
-    hold.provider_remaining = {p: 0.0 for p in hold.provider_remaining}
-    hold.released_at = timezone.now()
-    hold.save()
-    return hold
 
 
 # ---- exports --------------------------------------------------------------------------------------
@@ -607,20 +612,20 @@ RUN_PROMPT_TOKENS = 1500
 RUN_MAX_TOKENS = 4000
 
 
-@transaction.atomic
 def hold_for_run(*, job_id: str, stage_models: dict[str, tuple[str, str]], brief: str = "",
                  project_id: str = "") -> Hold | None:
     """Hold the worst-case cost of a planned run's model stages (402 under a hard limit if it won't fit).
 
     Stages whose model has no price are left out of the hold (they are reported by `estimate`).
     """
-    prompt_tokens = RUN_PROMPT_TOKENS + len(brief) // 4
-    plan = [{"provider": provider, "model": model, "stage": stage, "input_tokens": prompt_tokens,
-             "max_tokens": RUN_MAX_TOKENS} for stage, (provider, model) in sorted(stage_models.items())]
-    priced = [item for item, row in zip(plan, estimate_items(plan).items, strict=True) if row["priced"]]
-    if not priced:
-        return None
-    return hold_place(job_id=job_id, plan=priced, project_id=project_id)
+    with transaction.atomic():
+        prompt_tokens = RUN_PROMPT_TOKENS + len(brief) // 4
+        plan = [{"provider": provider, "model": model, "stage": stage, "input_tokens": prompt_tokens,
+                 "max_tokens": RUN_MAX_TOKENS} for stage, (provider, model) in sorted(stage_models.items())]
+        priced = [item for item, row in zip(plan, estimate_items(plan).items, strict=True) if row["priced"]]
+        if not priced:
+            return None
+        return hold_place(job_id=job_id, plan=priced, project_id=project_id)
 
 
 def hold_release_if_any(*, job_id: str) -> None:
