@@ -117,7 +117,10 @@ def test_an_operation_without_a_timestamp_is_stamped_now_and_other_kinds_store_t
     assert rows["img"].images == 3 and rows["img"].cost == D("0.12")
     assert rows["vid"].seconds == D("12.5") and rows["vid"].cost == D("0.625")
     assert all(r.timestamp == NOW and r.period_start == NOVEMBER and r.job_id == "" and r.project_id == ""
-               and r.model == "" and r.cost_source == "priced" for r in rows.values())
+               and r.model == "" and r.cost_source == "priced" and r.cache_hit is False for r in rows.values())
+    assert (rows["tts"].input_tokens, rows["tts"].output_tokens, rows["tts"].images, rows["tts"].seconds) == (
+        0, 0, 0, 0)
+    assert (rows["img"].characters, rows["vid"].images, rows["vid"].characters) == (0, 0, 0)
 
 
 @pytest.mark.django_db
@@ -178,15 +181,19 @@ def test_operations_that_cannot_be_priced_are_refused_with_what_is_missing(price
     _configure()
     with pytest.raises(ValidationFailed) as caught:
         _record(_op("a", provider="Nowhere", model="m1"), _op("b", model="lingo-half", input_tokens=5),
-                _op("c", provider="Mute", characters=9), _op("d", cost="-1"), _op("e", provider="Nowhere"))
+                _op("c", provider="Mute", characters=9), _op("d", cost="-1"), _op("e", provider="Nowhere"),
+                _op("f", cost="-2"))
     assert [(e.field, e.message) for e in caught.value.errors] == [
         ("operations[0].cost", "no cost given and no price for this provider/model (Nowhere m1)"),
         ("operations[1].cost", "no cost given and the LLM price lacks input/output token prices (Lingo lingo-half)"),
         ("operations[2].cost", "no cost given and the TTS price has no unit price (Mute)"),
         ("operations[3].cost", "must be ≥ 0"),
         ("operations[4].cost", "no cost given and no price for this provider/model (Nowhere)"),
+        ("operations[5].cost", "must be ≥ 0"),
     ]
+    # The message names the first five; the list has them all.
     assert caught.value.detail.startswith("operations[0].cost: no cost given")
+    assert caught.value.detail.count("; ") == 4 and "operations[5]" not in caught.value.detail
     assert not CostOperation.objects.exists() and not BudgetTotal.objects.exists()
 
 
@@ -325,11 +332,14 @@ def test_a_hold_releases_to_a_provider_only_what_it_holds_for_that_provider():
 @pytest.mark.django_db
 def test_a_hold_of_another_period_is_not_drawn():
     _configure()
-    services.hold_place(job_id="run", amount=5)
+    services.hold_place(job_id="run", amount=5, provider="Lingo")
     _record(_op("dec", 2, job_id="run", timestamp=dt.datetime(2026, 12, 3, tzinfo=dt.UTC)))
-    assert Hold.objects.get(job_id="run").remaining == 5
-    assert (_total().spent, _total().held) == (D(0), D(5))
-    assert (_total(start=_start(2026, 12)).spent, _total(start=_start(2026, 12)).held) == (D(2), D(0))
+    hold = Hold.objects.get(job_id="run")
+    assert (hold.remaining, hold.provider_remaining) == (D(5), {"Lingo": 5.0})
+    december = _start(2026, 12)
+    assert {(t.period_start, t.scope, t.key): (t.spent, t.held) for t in BudgetTotal.objects.all()} == {
+        (NOVEMBER, "overall", ""): (D(0), D(5)), (NOVEMBER, "provider", "Lingo"): (D(0), D(5)),
+        (december, "overall", ""): (D(2), D(0)), (december, "provider", "Lingo"): (D(2), D(0))}
 
 
 @pytest.mark.django_db
@@ -370,6 +380,14 @@ def test_one_operation_crossing_several_thresholds_raises_each_once():
 
 
 @pytest.mark.django_db
+def test_once_a_batch_crossing_a_threshold_twice_raises_it_once():
+    _configure(overall_monthly_budget=D(10), alert_thresholds=[50], alert_frequency="Once")
+    alerts = _record(_op("a", 5), _op("b", 1)).alerts
+    assert [(a.threshold, a.spent) for a in alerts] == [(50, D(5))]
+    assert Alert.objects.count() == 1
+
+
+@pytest.mark.django_db
 def test_no_budget_or_no_thresholds_raise_no_alert():
     _configure(alert_thresholds=[50])
     _configure(overall_monthly_budget=D(0), alert_thresholds=[50])
@@ -394,7 +412,7 @@ def test_alert_frequencies_once_per_period_daily_and_every_time():
     _configure(overall_monthly_budget=D(10), alert_thresholds=[50], alert_frequency="EveryTime")
     assert len(_record(_op("f", 1)).alerts) == 1
     assert len(_record(_op("g", 1)).alerts) == 1
-    both = _record(_op("h", 1), _op("i", 1)).alerts
+    both = _record(_op("h", 1), _op("i", 1)).alerts  # EveryTime: one per operation, even in one batch
     assert len(both) == 2 and both[0].dedupe_key != both[1].dedupe_key
     assert Alert.objects.count() == 8
 
@@ -442,7 +460,7 @@ def test_alerts_go_to_the_default_address_and_never_when_disabled(django_capture
 
 @pytest.mark.django_db
 def test_an_unreachable_mail_server_leaves_alerts_unsent_and_recording_succeeds(
-        settings, django_capture_on_commit_callbacks):
+        settings, django_capture_on_commit_callbacks, caplog):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -452,6 +470,8 @@ def test_an_unreachable_mail_server_leaves_alerts_unsent_and_recording_succeeds(
     with django_capture_on_commit_callbacks(execute=True):
         assert _record(_op("a", 7)).accepted[0]["cost"] == 7.0
     assert Alert.objects.get().emailed is False and CostOperation.objects.count() == 1
+    assert [r.getMessage() for r in caplog.records if r.name == "costs.services"] == [
+        "Could not e-mail 1 budget alert(s)"]
 
 
 @pytest.mark.django_db
