@@ -166,6 +166,14 @@ def test_an_estimate_prices_each_kind_at_its_worst_case(prices):
 
 
 @pytest.mark.django_db
+def test_an_estimate_counts_nothing_for_what_a_plan_item_leaves_out(prices):
+    estimate = services.estimate_items([{"provider": "Lingo"}, {"provider": "Lingo", "input_tokens": 1000},
+                                        {"provider": "Vox"}, {"provider": "Pix"}, {"provider": "Reel"}])
+    assert [i["cost"] for i in estimate.items] == [0.0, 0.002, 0.0, 0.0, 0.0]
+    assert estimate.total == D("0.002") and estimate.unpriced == []
+
+
+@pytest.mark.django_db
 def test_a_reported_cost_wins_and_keeps_the_saving_and_snapshot_of_the_price(prices):
     _configure()
     _record(_op("r", cost="0.5", input_tokens=2000, output_tokens=0, cache_hit=True),
@@ -456,6 +464,13 @@ def test_alerts_go_to_the_default_address_and_never_when_disabled(django_capture
         assert len(_record(_op("b", 2)).alerts) == 1
     assert callbacks == [] and len(mail.outbox) == 1
     assert Alert.objects.get(threshold=80).emailed is False
+    # Mail sent later carries only the alerts just raised, not older unsent ones.
+    _configure(overall_monthly_budget=D(10), alert_thresholds=[80, 90], email_notifications_enabled=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        _record(_op("c", 1))
+    assert len(mail.outbox) == 2
+    assert mail.outbox[1].body == "90% of the overall budget reached: 10.000000 of 10.000000 USD spent."
+    assert Alert.objects.get(threshold=80).emailed is False
 
 
 @pytest.mark.django_db
@@ -485,8 +500,9 @@ def test_acknowledging_an_alert_records_who_and_when_once(owner, viewer):
     assert (again.acknowledged_at, again.acknowledged_by) == (NOW, "owner")
     stored = Alert.objects.get(pk=alert.id)
     assert (stored.acknowledged_at, stored.acknowledged_by) == (NOW, "owner")
-    with pytest.raises(NotFound):
+    with pytest.raises(NotFound) as missing:
         services.alert_acknowledge(alert_id=alert.id + 1000, user=owner)
+    assert missing.value.detail == f"No alert {alert.id + 1000}."
 
 
 # ---- holds: two in a period, exact fits, release ----------------------------------------------------------
@@ -592,6 +608,14 @@ def test_bad_holds_are_refused_with_the_field(prices):
 
 
 @pytest.mark.django_db
+def test_without_project_tracking_a_hold_touches_no_project_total():
+    _configure(enable_project_tracking=False)
+    services.hold_place(job_id="h", amount=2, project_id="p1")
+    services.hold_release(job_id="h")
+    assert _sums() == {("overall", ""): (D(0), D(0))}
+
+
+@pytest.mark.django_db
 def test_a_hold_needs_a_period_in_force():
     _configure(period_type="Custom", custom_start=dt.date(2026, 12, 1), custom_end=dt.date(2026, 12, 31))
     with pytest.raises(ValidationFailed) as caught:
@@ -602,12 +626,15 @@ def test_a_hold_needs_a_period_in_force():
 @pytest.mark.django_db
 def test_releasing_an_unknown_hold_is_not_found_and_release_if_any_is_quiet():
     _configure()
-    with pytest.raises(NotFound):
+    with pytest.raises(NotFound) as missing:
         services.hold_release(job_id="nope")
+    assert missing.value.detail == "No hold for job nope."
+    services.hold_place(job_id="other", amount=1)
     services.hold_release_if_any(job_id="nope")
+    assert Hold.objects.get(job_id="other").released_at is None
     services.hold_place(job_id="h", amount=2)
     services.hold_release_if_any(job_id="h")
-    assert Hold.objects.get(job_id="h").released_at == NOW and _total().held == 0
+    assert Hold.objects.get(job_id="h").released_at == NOW and _total().held == 1
     with time_machine.travel(NOW + dt.timedelta(hours=2), tick=False):
         services.hold_release_if_any(job_id="h")
     assert Hold.objects.get(job_id="h").released_at == NOW
@@ -625,6 +652,9 @@ def test_a_runs_hold_is_the_worst_case_of_its_priced_stages(prices):
     assert _total("project", "p1").held == D("0.1552")
     assert services.hold_for_run(job_id="run-2", stage_models={"visual": ("Nowhere", "m")}) is None
     assert not Hold.objects.filter(job_id="run-2").exists()
+    # No brief, no project: the bare prompt, held in no project.
+    plain = services.hold_for_run(job_id="run-3", stage_models={"script": ("Lingo", "")})
+    assert (plain.amount, plain.project_id) == (D("0.003") + D("0.016"), "")
 
 
 # ---- estimates: every budget that crosses a threshold, named by the highest -------------------------------
