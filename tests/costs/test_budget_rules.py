@@ -576,16 +576,19 @@ def test_a_hold_that_fits_exactly_is_placed_and_a_millionth_more_is_refused(scop
 @pytest.mark.django_db
 def test_under_a_soft_limit_a_hold_past_the_budget_is_placed():
     _configure(overall_monthly_budget=D(1), hard_budget_limit=False)
-    assert services.hold_place(job_id="h", amount=5).remaining == 5
+    hold = services.hold_place(job_id="h", amount=5)
+    assert (hold.remaining, hold.project_id, hold.provider_remaining) == (D(5), "", {})
     assert _total().held == 5
+    assert services.hold_place(job_id="zero", amount=0).amount == 0  # nothing to reserve is still a hold
 
 
 @pytest.mark.django_db
 def test_a_hold_is_refused_while_the_job_has_one_and_replaces_a_released_one():
     _configure()
     services.hold_place(job_id="h", amount=2)
-    with pytest.raises(Conflict):
+    with pytest.raises(Conflict) as caught:
         services.hold_place(job_id="h", amount=1)
+    assert caught.value.detail == "Job h already has a hold; release it first."
     services.hold_release(job_id="h")
     again = services.hold_place(job_id="h", amount=1)
     assert (again.amount, again.released_at) == (D(1), None) and Hold.objects.filter(job_id="h").count() == 1
@@ -595,12 +598,13 @@ def test_a_hold_is_refused_while_the_job_has_one_and_replaces_a_released_one():
 @pytest.mark.django_db
 def test_bad_holds_are_refused_with_the_field(prices):
     _configure()
-    cases = [({"amount": "-0.01"}, "amount"), ({}, "amount"),
-             ({"plan": [{"provider": "Lingo", "input_tokens": 1}, {"provider": "Nowhere"}]}, "plan[1]")]
-    for kwargs, field in cases:
+    cases = [({"amount": "-0.000001"}, "amount", "must be ≥ 0"), ({}, "amount", "give an amount or a plan"),
+             ({"plan": [{"provider": "Lingo", "input_tokens": 1}, {"provider": "Nowhere"}]}, "plan[1]",
+              "cannot be priced: no price for this provider/model")]
+    for kwargs, field, message in cases:
         with pytest.raises(ValidationFailed) as caught:
             services.hold_place(job_id="bad", **kwargs)
-        assert caught.value.errors[0].field == field
+        assert (caught.value.errors[0].field, caught.value.errors[0].message) == (field, message)
     with pytest.raises(ValidationFailed) as unpriced:
         services.hold_place(job_id="bad", plan=[{"provider": "Nowhere"}])
     assert unpriced.value.errors[0].message == "cannot be priced: no price for this provider/model"
@@ -620,7 +624,8 @@ def test_a_hold_needs_a_period_in_force():
     _configure(period_type="Custom", custom_start=dt.date(2026, 12, 1), custom_end=dt.date(2026, 12, 31))
     with pytest.raises(ValidationFailed) as caught:
         services.hold_place(job_id="h", amount=1)
-    assert caught.value.errors[0].field == "periodType"
+    assert (caught.value.errors[0].field, caught.value.errors[0].message) == (
+        "periodType", "no budget period is in force now; a hold needs one")
 
 
 @pytest.mark.django_db
