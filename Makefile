@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: install run test test-fast screenshots lint format worker browser wrk bench clean
+.PHONY: install run test test-fast screenshots lint format worker browser wrk bench mutate clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -56,6 +56,16 @@ bench: install wrk
 ## worker: a Celery worker (needs CELERY_BROKER_URL)
 worker: install
 	$(BIN)/celery -A aura_site worker -l INFO
+
+## mutate: mutation testing of the rules that guard money and models, on SQLite, MUTATE_CHILDREN workers
+## in parallel, each with its own test database file; prints one score per target (see tests/MUTATION.md)
+MUTATE_CHILDREN ?= 2
+mutate: install
+	rm -rf mutants
+	env -u DATABASE_URL -u CELERY_BROKER_URL -u CELERY_RESULT_BACKEND \
+	  $(BIN)/mutmut run --max-children $(MUTATE_CHILDREN) $$($(BIN)/python tests/mutation_report.py --patterns) \
+	  > mutants.log 2>&1 || { tail -n 40 mutants.log; exit 1; }
+	$(BIN)/python tests/mutation_report.py
 
 lint: install
 	$(BIN)/ruff check .

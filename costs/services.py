@@ -350,16 +350,16 @@ def alerts_email(*, dedupe_keys: list[str]) -> None:
     Alert.objects.filter(pk__in=[a.pk for a in alerts]).update(emailed=True)
 
 
-@transaction.atomic
 def alert_acknowledge(*, alert_id: int, user) -> Alert:
-    alert = Alert.objects.select_for_update().filter(pk=alert_id).first()
-    if alert is None:
-        raise NotFound(f"No alert {alert_id}.")
-    if alert.acknowledged_at is None:
-        alert.acknowledged_at = timezone.now()
-        alert.acknowledged_by = user.get_username()
-        alert.save(update_fields=["acknowledged_at", "acknowledged_by"])
-    return alert
+    with transaction.atomic():
+        alert = Alert.objects.select_for_update().filter(pk=alert_id).first()
+        if alert is None:
+            raise NotFound(f"No alert {alert_id}.")
+        if alert.acknowledged_at is None:
+            alert.acknowledged_at = timezone.now()
+            alert.acknowledged_by = user.get_username()
+            alert.save(update_fields=["acknowledged_at", "acknowledged_by"])
+        return alert
 
 
 # ---- recording operations -------------------------------------------------------------------------
@@ -589,7 +589,6 @@ def budget_decision(*, amount: Decimal, by_provider: dict[str, Decimal], at: dt.
     return {"decision": decision, "reasons": reasons or ["Within budget."]}
 
 
-@transaction.atomic
 def hold_place(*, job_id: str, amount: Decimal | float | None = None, plan: list[dict[str, Any]] | None = None,
                project_id: str = "", provider: str = "", user=None) -> Hold:
     """Reserve a run's worst-case cost against the budgets (402 under a hard limit when it does not fit).
@@ -597,46 +596,47 @@ def hold_place(*, job_id: str, amount: Decimal | float | None = None, plan: list
     One hold per job (a unique constraint on job_id): the hold row is claimed first, so of concurrent
     requests for one job exactly one gets it and the others a 409, before any budget total moves.
     """
-    if plan:
-        estimate = estimate_items(plan)
-        if estimate.unpriced:
-            first = estimate.unpriced[0]
-            raise ValidationFailed.on(f"plan[{first['index']}]", f"cannot be priced: {first['reason']}")
-        total, by_provider = estimate.total, estimate.by_provider
-    elif amount is not None:
-        total = money(amount)
-        if total < 0:
-            raise ValidationFailed.on("amount", "must be ≥ 0")
-        by_provider = {provider: total} if provider else {}
-    else:
-        raise ValidationFailed.on("amount", "give an amount or a plan")
-    config = configuration_get()
-    window = period_window(config, timezone.now())
-    if window is None:
-        raise ValidationFailed.on("periodType", "no budget period is in force now; a hold needs one")
-    keys = {(window[0], BudgetTotal.OVERALL, "")} | {(window[0], BudgetTotal.PROVIDER, p) for p in by_provider}
-    if config.enable_project_tracking and project_id:
-        keys.add((window[0], BudgetTotal.PROJECT, project_id))
-    hold = _hold_claim(job_id=job_id, period_start=window[0], amount=total, project_id=project_id,
-                       provider_remaining={p: float(v) for p, v in by_provider.items()})
-    totals = _lock_totals(keys)
-    budgets = {k.lower(): v for k, v in (config.provider_budgets or {}).items()}
-    checks = [(Scope(BudgetTotal.OVERALL, "", config.overall_monthly_budget), total)] + [
-        (Scope(BudgetTotal.PROVIDER, p, _dec(budgets.get(p.lower()))), part) for p, part in by_provider.items()]
-    for scope, part in checks:
-        row = totals[(window[0], scope.scope, scope.key)]
-        if config.hard_budget_limit and scope.budget is not None and row.spent + row.held + part > scope.budget:
-            raise PaymentRequired(
-                f"Hard budget limit: holding {money(part)} {config.currency} for job {job_id} does not fit the "
-                f"{scope.label} ({money(row.spent)} spent, {money(row.held)} held of {money(scope.budget)}).",
-                extra={"spent": float(row.spent), "held": float(row.held), "budget": float(scope.budget),
-                       "operationCost": float(part), "scope": scope.scope, "key": scope.key})
-    for (_, scope_name, key), row in totals.items():
-        part = total if scope_name in (BudgetTotal.OVERALL, BudgetTotal.PROJECT) else by_provider.get(key, ZERO)
-        total_capacity_check(row, part, field="amount")
-        row.held += part
-    BudgetTotal.objects.bulk_update(list(totals.values()), ["held"])
-    return hold
+    with transaction.atomic():
+        if plan:
+            estimate = estimate_items(plan)
+            if estimate.unpriced:
+                first = estimate.unpriced[0]
+                raise ValidationFailed.on(f"plan[{first['index']}]", f"cannot be priced: {first['reason']}")
+            total, by_provider = estimate.total, estimate.by_provider
+        elif amount is not None:
+            total = money(amount)
+            if total < 0:
+                raise ValidationFailed.on("amount", "must be ≥ 0")
+            by_provider = {provider: total} if provider else {}
+        else:
+            raise ValidationFailed.on("amount", "give an amount or a plan")
+        config = configuration_get()
+        window = period_window(config, timezone.now())
+        if window is None:
+            raise ValidationFailed.on("periodType", "no budget period is in force now; a hold needs one")
+        keys = {(window[0], BudgetTotal.OVERALL, "")} | {(window[0], BudgetTotal.PROVIDER, p) for p in by_provider}
+        if config.enable_project_tracking and project_id:
+            keys.add((window[0], BudgetTotal.PROJECT, project_id))
+        hold = _hold_claim(job_id=job_id, period_start=window[0], amount=total, project_id=project_id,
+                           provider_remaining={p: float(v) for p, v in by_provider.items()})
+        totals = _lock_totals(keys)
+        budgets = {k.lower(): v for k, v in (config.provider_budgets or {}).items()}
+        checks = [(Scope(BudgetTotal.OVERALL, "", config.overall_monthly_budget), total)] + [
+            (Scope(BudgetTotal.PROVIDER, p, _dec(budgets.get(p.lower()))), part) for p, part in by_provider.items()]
+        for scope, part in checks:
+            row = totals[(window[0], scope.scope, scope.key)]
+            if config.hard_budget_limit and scope.budget is not None and row.spent + row.held + part > scope.budget:
+                raise PaymentRequired(
+                    f"Hard budget limit: holding {money(part)} {config.currency} for job {job_id} does not fit the "
+                    f"{scope.label} ({money(row.spent)} spent, {money(row.held)} held of {money(scope.budget)}).",
+                    extra={"spent": float(row.spent), "held": float(row.held), "budget": float(scope.budget),
+                           "operationCost": float(part), "scope": scope.scope, "key": scope.key})
+        for (_, scope_name, key), row in totals.items():
+            part = total if scope_name in (BudgetTotal.OVERALL, BudgetTotal.PROJECT) else by_provider.get(key, ZERO)
+            total_capacity_check(row, part, field="amount")
+            row.held += part
+        BudgetTotal.objects.bulk_update(list(totals.values()), ["held"])
+        return hold
 
 
 def _hold_claim(*, job_id: str, period_start, amount: Decimal, project_id: str,
@@ -663,32 +663,32 @@ def _hold_claim(*, job_id: str, period_start, amount: Decimal, project_id: str,
     return existing
 
 
-@transaction.atomic
 def hold_release(*, job_id: str) -> Hold:
     """Return what is left of a job's hold to the budgets."""
-    hold = Hold.objects.select_for_update().filter(job_id=job_id).first()
-    if hold is None:
-        raise NotFound(f"No hold for job {job_id}.")
-    if hold.released_at is not None:
+    with transaction.atomic():
+        hold = Hold.objects.select_for_update().filter(job_id=job_id).first()
+        if hold is None:
+            raise NotFound(f"No hold for job {job_id}.")
+        if hold.released_at is not None:
+            return hold
+        config = configuration_get()
+        keys = {(hold.period_start, BudgetTotal.OVERALL, "")} | {
+            (hold.period_start, BudgetTotal.PROVIDER, p) for p in hold.provider_remaining}
+        if config.enable_project_tracking and hold.project_id:
+            keys.add((hold.period_start, BudgetTotal.PROJECT, hold.project_id))
+        totals = _lock_totals(keys)
+        for (_, scope_name, key), row in totals.items():
+            if scope_name == BudgetTotal.PROVIDER:
+                row.held -= Decimal(str(hold.provider_remaining.get(key, 0)))
+            else:
+                row.held -= hold.remaining
+            row.held = max(row.held, ZERO)
+        BudgetTotal.objects.bulk_update(list(totals.values()), ["held"])
+        hold.remaining = ZERO
+        hold.provider_remaining = {p: 0.0 for p in hold.provider_remaining}
+        hold.released_at = timezone.now()
+        hold.save()
         return hold
-    config = configuration_get()
-    keys = {(hold.period_start, BudgetTotal.OVERALL, "")} | {
-        (hold.period_start, BudgetTotal.PROVIDER, p) for p in hold.provider_remaining}
-    if config.enable_project_tracking and hold.project_id:
-        keys.add((hold.period_start, BudgetTotal.PROJECT, hold.project_id))
-    totals = _lock_totals(keys)
-    for (_, scope_name, key), row in totals.items():
-        if scope_name == BudgetTotal.PROVIDER:
-            row.held -= Decimal(str(hold.provider_remaining.get(key, 0)))
-        else:
-            row.held -= hold.remaining
-        row.held = max(row.held, ZERO)
-    BudgetTotal.objects.bulk_update(list(totals.values()), ["held"])
-    hold.remaining = ZERO
-    hold.provider_remaining = {p: 0.0 for p in hold.provider_remaining}
-    hold.released_at = timezone.now()
-    hold.save()
-    return hold
 
 
 # ---- exports --------------------------------------------------------------------------------------
@@ -716,20 +716,20 @@ RUN_PROMPT_TOKENS = 1500
 RUN_MAX_TOKENS = 4000
 
 
-@transaction.atomic
 def hold_for_run(*, job_id: str, stage_models: dict[str, tuple[str, str]], brief: str = "",
                  project_id: str = "") -> Hold | None:
     """Hold the worst-case cost of a planned run's model stages (402 under a hard limit if it won't fit).
 
     Stages whose model has no price are left out of the hold (they are reported by `estimate`).
     """
-    prompt_tokens = RUN_PROMPT_TOKENS + len(brief) // 4
-    plan = [{"provider": provider, "model": model, "stage": stage, "input_tokens": prompt_tokens,
-             "max_tokens": RUN_MAX_TOKENS} for stage, (provider, model) in sorted(stage_models.items())]
-    priced = [item for item, row in zip(plan, estimate_items(plan).items, strict=True) if row["priced"]]
-    if not priced:
-        return None
-    return hold_place(job_id=job_id, plan=priced, project_id=project_id)
+    with transaction.atomic():
+        prompt_tokens = RUN_PROMPT_TOKENS + len(brief) // 4
+        plan = [{"provider": provider, "model": model, "stage": stage, "input_tokens": prompt_tokens,
+                 "max_tokens": RUN_MAX_TOKENS} for stage, (provider, model) in sorted(stage_models.items())]
+        priced = [item for item, row in zip(plan, estimate_items(plan).items, strict=True) if row["priced"]]
+        if not priced:
+            return None
+        return hold_place(job_id=job_id, plan=priced, project_id=project_id)
 
 
 def hold_release_if_any(*, job_id: str) -> None:
