@@ -132,6 +132,9 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = DATA_UPLOAD_MAX_MEMORY_SIZE
 AURA_ENCRYPTION_KEY = env.str("AURA_ENCRYPTION_KEY", default="")
 # Seconds a model probe waits for the provider.
 AURA_PROBE_TIMEOUT = env.float("AURA_PROBE_TIMEOUT", default=10.0)
+# A run's provider calls: seconds per request, and the SDKs' retries on 429/5xx and connection errors.
+AURA_RUN_TIMEOUT = env.float("AURA_RUN_TIMEOUT", default=120.0)
+AURA_RUN_MAX_RETRIES = env.int("AURA_RUN_MAX_RETRIES", default=2)
 # Where finished cost exports are written before they are downloaded.
 AURA_EXPORT_DIR = Path(env.str("AURA_EXPORT_DIR", default=str(DATA_DIR / "exports")))
 
