@@ -109,10 +109,12 @@ def _anthropic_call(http, base_url, api_key, model_id, messages, sampling, timeo
     client = anthropic.Anthropic(api_key=api_key or "missing", base_url=base_url.rstrip("/"), timeout=timeout,
                                  max_retries=max_retries, http_client=http)
     system = "\n\n".join(m["content"] for m in messages if m["role"] == "system")
-    # Anthropic takes no frequency/presence penalty; temperature and top_p are sent as set.
+    # The Messages API of the current SDK takes no sampling parameters besides max_tokens (no temperature,
+    # top_p or penalties): they are recorded as not sent rather than forced through.
     sent = {"model": model_id, "system": system, "messages": [m for m in messages if m["role"] != "system"],
-            "max_tokens": sampling["max_tokens"], "temperature": sampling["temperature"], "top_p": sampling["top_p"]}
+            "max_tokens": sampling["max_tokens"]}
     response = client.messages.create(**sent)
+    sent = {**sent, "not_sent": {k: v for k, v in sampling.items() if k != "max_tokens"}}
     text = "".join(block.text for block in response.content if getattr(block, "type", "") == "text")
     usage = response.usage
     cached = (usage.cache_read_input_tokens or 0) if usage else 0
