@@ -15,8 +15,8 @@ from aura_site.errors import Conflict, FieldError, NotFound, ValidationFailed
 from . import integrations
 from .keys import env_value, key_decrypt, key_encrypt
 from .models import (
-    STAGES,
     FINAL_JOB_STATUSES,
+    STAGES,
     CatalogModel,
     Job,
     JobDecision,

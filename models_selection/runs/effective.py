@@ -18,7 +18,8 @@ from aura_site.errors import FieldError, ValidationFailed
 from .. import integrations
 from ..models import STAGES
 
-RUN_CHOICE, ACTIVE_CUSTOM, SELECTED_PRESET, SYSTEM_DEFAULT = "RunChoice", "ActiveCustom", "SelectedPreset", "SystemDefault"
+RUN_CHOICE, ACTIVE_CUSTOM = "RunChoice", "ActiveCustom"
+SELECTED_PRESET, SYSTEM_DEFAULT = "SelectedPreset", "SystemDefault"
 
 # Wire name of a per-run choice → the preferences kind it names.
 SINGLE_KINDS = {

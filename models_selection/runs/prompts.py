@@ -101,14 +101,17 @@ def audience_guidance(profile: dict[str, Any]) -> str:
 def visual_guidance(style: dict[str, Any]) -> str:
     return (f"Visual style: aesthetic {style.get('aesthetic') or 'clean'}; composition "
             f"{style.get('composition') or 'balanced'}; lighting {style.get('lighting') or 'natural'}; palette "
-            f"{_listed(style.get('colorPalette') or [])}; reference keywords {_listed(style.get('referenceKeywords') or [])}.")
+            f"{_listed(style.get('colorPalette') or [])}; reference keywords "
+            f"{_listed(style.get('referenceKeywords') or [])}.")
 
 
 def policy_guidance(policy: dict[str, Any]) -> str:
     if not policy.get("filteringEnabled", True) or policy.get("allowOverrideAll"):
         return ""
     avoid = (policy.get("bannedTopics") or []) + (policy.get("blockedConcepts") or [])
-    return f"Content policy: never mention {_listed(avoid)}; no profanity." if avoid else "Content policy: no profanity."
+    if not avoid:
+        return "Content policy: no profanity."
+    return f"Content policy: never mention {_listed(avoid)}; no profanity."
 
 
 def template_variables(*, brief: str, prefs: dict[str, Any]) -> dict[str, str]:
@@ -164,7 +167,8 @@ def build_stage_prompt(*, stage: str, brief: str, earlier: dict[str, str], prefs
                  + "). Write it again without these."]
     return StagePrompt(
         stage=stage,
-        messages=[{"role": "system", "content": "\n\n".join(system_parts)}, {"role": "user", "content": "\n".join(user)}],
+        messages=[{"role": "system", "content": "\n\n".join(system_parts)},
+                  {"role": "user", "content": "\n".join(user)}],
         sampling=sampling_for(behavior),
         template_id=template_entry["id"],
         variables=variables,
