@@ -52,8 +52,11 @@ class RunState:
 
 
 @transaction.atomic
-def run_start(*, job_id: str, user=None) -> Job:
-    """Queue a planned run for execution (the task starts when this transaction commits)."""
+def run_start(*, job_id: str, user=None, enqueue: bool = True) -> Job:
+    """Queue a planned run for execution (the task starts when this transaction commits).
+
+    `enqueue=False` only marks it queued, for a caller that runs `run_execute` itself (the CLI).
+    """
     job = Job.objects.select_for_update().filter(pk=job_id).first()
     if job is None:
         raise NotFound(f"No job {job_id}.")
@@ -63,9 +66,10 @@ def run_start(*, job_id: str, user=None) -> Job:
         raise Conflict(f"Job {job.id} is {job.status}; only a planned run can be started.")
     job.status = JobStatus.QUEUED
     job.save(update_fields=["status", "updated_at"])
-    from .tasks import run_execute_task
+    if enqueue:
+        from .tasks import run_execute_task
 
-    transaction.on_commit(lambda: run_execute_task.delay(job.id))
+        transaction.on_commit(lambda: run_execute_task.delay(job.id))
     return job
 
 
