@@ -319,3 +319,25 @@ def test_a_provider_error_fails_the_stage_with_its_status(run_world, owner_api, 
     row = StageRun.objects.get(job=job, stage="script")
     assert (job.status, row.status, row.http_status) == ("Failed", "Failed", 429)
     assert "sk-good" not in row.error and "sk-good" not in str(row.request)
+
+
+def test_a_run_planned_on_a_pinned_model_blocks_even_if_the_selection_was_unpinned_since(
+    run_world, owner_api, django_capture_on_commit_callbacks
+):
+    from models_selection import services
+
+    services.selection_set(scope="Stage", stage="visual", provider="Anthropic", model_id="fake-claude", pin=True)
+    job_id = owner_api.post("/api/jobs", {"brief": BRIEF}).json()["jobId"]
+    services.selection_set(scope="Stage", stage="visual", provider="Anthropic", model_id="fake-claude", pin=False)
+    services.selection_set(scope="Global", stage="", provider="Anthropic", model_id="fake-claude-2")
+    CatalogModel.objects.filter(model_id="fake-claude").update(is_retired=True)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        owner_api.post(f"/api/jobs/{job_id}/start")
+
+    job = Job.objects.get(pk=job_id)
+    assert job.status == "Blocked"
+    models = [r["body"]["model"] for r in run_world.completions()]
+    assert models == ["fake-gpt"] and "fake-claude-2" not in models
+    visual = next(r for r in job.resolutions if r["stage"] == "visual")
+    assert visual["alternatives"][0] == {"provider": "Anthropic", "model_id": "fake-claude-2"}
