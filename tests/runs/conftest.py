@@ -49,6 +49,11 @@ def _price(provider: str, model: str, prices: tuple[str, str, str]) -> None:
 @pytest.fixture
 def run_world(db, fake_provider):
     """Providers on the fake server with the good key, a stage selection per stage on four vendors."""
+    return configure_run_world(fake_provider)
+
+
+def configure_run_world(fake_provider):
+    """Point every provider at the fake server, add the fake models with prices, select one per stage."""
     for name, kind in (("OpenAI", "openai"), ("Anthropic", "anthropic"), ("Gemini", "gemini"), ("Ollama", "ollama")):
         services.provider_update(name=name, base_url=fake_provider.base_url(kind),
                                  api_key="sk-good" if name != "Ollama" else None, enabled=True)
