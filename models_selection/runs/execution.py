@@ -96,6 +96,12 @@ def run_execute(*, job_id: str, on_stage: Callable[[StageRun], None] | None = No
         _finish(state, _quality(state, done.get(QUALITY)))
     except StopRun:
         pass
+    except Exception as error:  # a bug or a lost database must not leave the run "Running" forever
+        logger.exception("Run %s failed unexpectedly", job.id)
+        try:
+            _end(state, JobStatus.FAILED, [f"The run stopped on an internal error ({type(error).__name__})."])
+        except StopRun:
+            pass
     job.refresh_from_db()
     return job
 

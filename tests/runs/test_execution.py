@@ -341,3 +341,16 @@ def test_a_run_planned_on_a_pinned_model_blocks_even_if_the_selection_was_unpinn
     assert models == ["fake-gpt"] and "fake-claude-2" not in models
     visual = next(r for r in job.resolutions if r["stage"] == "visual")
     assert visual["alternatives"][0] == {"provider": "Anthropic", "model_id": "fake-claude-2"}
+
+
+def test_an_unexpected_error_ends_the_run_failed_and_settles_the_hold(run_world, owner_api):
+    from models_selection.runs.execution import run_start
+
+    job_id = owner_api.post("/api/jobs", {"brief": BRIEF}).json()["jobId"]
+    run_start(job_id=job_id, enqueue=False)
+    Job.objects.filter(pk=job_id).update(effective_preferences={"broken": True})  # no preferences to build from
+
+    job = run_execute(job_id=job_id)
+
+    assert job.status == "Failed" and "internal error (KeyError)" in job.outcome["reasons"][0]
+    assert Hold.objects.get(job_id=job_id).released_at is not None
