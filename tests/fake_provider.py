@@ -131,7 +131,7 @@ class _Handler(BaseHTTPRequestHandler):
         system = str(body.get("system") or "") + "".join(
             str(m.get("content", "")) for m in messages if m.get("role") == "system")
         prompt_chars = len(str(body.get("system") or "")) + sum(len(str(m.get("content", ""))) for m in messages)
-        max_tokens = int(body.get("max_tokens") or 1000)
+        max_tokens = int(body.get("max_tokens") or body.get("max_completion_tokens") or 1000)
         text = _reply_text(model, system, max_tokens)
         prompt_tokens = math.ceil(prompt_chars / 4)
         output_tokens = min(len(text.split()), max_tokens)

@@ -94,6 +94,10 @@ def _openai_call(http, kind, base_url, api_key, model_id, messages, sampling, ti
     client = openai.OpenAI(api_key=key or "missing", base_url=_openai_base(kind, base_url), timeout=timeout,
                            max_retries=max_retries, http_client=http)
     sent = {"model": model_id, "messages": messages, **sampling}
+    if kind == "openai":
+        # OpenAI's own API replaced max_tokens with max_completion_tokens (its newer models refuse the
+        # old name); compatible servers, Ollama and Gemini's endpoint take max_tokens.
+        sent["max_completion_tokens"] = sent.pop("max_tokens")
     response = client.chat.completions.create(**sent)
     choice = response.choices[0] if response.choices else None
     text = (choice.message.content if choice and choice.message else "") or ""

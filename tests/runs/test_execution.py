@@ -143,8 +143,9 @@ def test_preferences_are_in_the_requests_sent(run_world, owner_api, django_captu
     assert "Topics to avoid: homework" in system and "experiments" in system and "diet" in system
     assert system.rstrip().endswith("Answer with the script only.") and "Always mention a teacher." in system
     sent = script["body"]
-    assert (sent["temperature"], sent["top_p"], sent["max_tokens"]) == (1.3, 0.85, 777)
+    assert (sent["temperature"], sent["top_p"], sent["max_completion_tokens"]) == (1.3, 0.85, 777)
     assert (sent["frequency_penalty"], sent["presence_penalty"]) == (0.4, -0.2)
+    assert narration["body"]["max_tokens"] == 2000 and "max_completion_tokens" not in narration["body"]
     assert "chalk drawings" in visual["body"]["system"] and "#224422" in visual["body"]["system"]
     user = narration["body"]["messages"][1]["content"]
     assert user.startswith(f"Narrate {BRIEF} for Curious kids (ages 9–12, Primary school education) in 90 seconds;")

@@ -93,3 +93,14 @@ def test_the_api_start_artifacts_and_list_need_the_right_permissions(run_world, 
     assert listing["count"] == 1 and listing["items"][0]["jobId"] == job_id
     assert owner_api.get("/api/jobs", {"limit": 1000}).status_code == 422
     assert owner_api.post("/api/jobs/job-nope/start").status_code == 404
+
+
+def test_admins_see_each_stage_request_in_admin_without_keys(run_world, owner_api, browser,
+                                                              django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        job_id = owner_api.post("/api/jobs", {"brief": BRIEF, "start": True}).json()["jobId"]
+
+    page = browser.get(f"/admin/models_selection/job/{job_id}/change/").content.decode()
+
+    assert "Answer with the script only." in page and "fake-claude" in page
+    assert "sk-good" not in page
