@@ -12,13 +12,13 @@ from .models import (
     CatalogModel,
     Job,
     JobDecision,
-    StageRun,
     ModelSelection,
     ProbeResult,
     Provider,
     ResolutionAudit,
     SelectionChange,
     SelectionSettings,
+    StageRun,
 )
 from .selectors import provider_state
 
