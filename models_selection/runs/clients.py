@@ -44,8 +44,12 @@ class ProviderCallError(Exception):
         self.status = status
 
 
-def _http_client(base_url: str, timeout: float) -> httpx2.Client:
-    """The HTTP client under every SDK client: follows no redirect, bounded by the timeout."""
+def _http_client(kind: str, base_url: str, timeout: float) -> httpx2.Client:
+    """The HTTP client under every SDK client: follows no redirect, bounded by the timeout.
+
+    The single place to check where a run's requests may go (the outgoing-address guard: private
+    addresses refused unless the provider, such as a local Ollama, is allowed them), before any request.
+    """
     return httpx2.Client(timeout=timeout, follow_redirects=False)
 
 
@@ -66,7 +70,7 @@ def chat(*, kind: str, base_url: str, api_key: str | None, model_id: str, messag
          sampling: dict[str, Any], timeout: float, max_retries: int) -> Completion:
     """One completion from exactly `model_id` at the provider; raises ProviderCallError."""
     started = time.perf_counter()
-    http = _http_client(base_url, timeout)
+    http = _http_client(kind, base_url, timeout)
     try:
         if kind == "anthropic":
             text, usage, sent = _anthropic_call(http, base_url, api_key, model_id, messages, sampling, timeout,
