@@ -1,11 +1,15 @@
-"""The `aura` command line: plan a run with the same services as `POST /api/jobs`.
+"""The `aura` command line: plan and execute a run with the same services as `POST /api/jobs`.
 
     aura generate --brief "..." [--model-override STAGE=MODEL]... [--pin-model [STAGE]]...
                   [--model MODEL] [--script-model M] [--visual-model M] [--narration-model M]
                   [--refinement-model M] [--allow-auto-fallback] [--project P] [--user NAME]
+                  [--audience-profile ID] [--filtering-policy ID] [--quality-thresholds ID]
+                  [--visual-style ID] [--ai-behavior STAGE=ID]... [--prompt-template STAGE=ID]...
+                  [--plan-only] [--output FILE]
 
 MODEL is a catalog model id or alias, or PROVIDER:MODEL where a bare id is ambiguous.
-Exit status: 0 planned, 3 blocked (the options are printed), 2 bad arguments, 1 other refusals.
+Exit status: 0 done (or planned, with --plan-only), 3 blocked (the options are printed), 4 a stage failed
+or the run needs review, 5 refused by the budget, 2 bad arguments, 1 other refusals.
 """
 
 from __future__ import annotations
@@ -19,6 +23,8 @@ EXIT_PLANNED = 0
 EXIT_REFUSED = 1
 EXIT_BAD_ARGUMENTS = 2
 EXIT_BLOCKED = 3
+EXIT_FAILED = 4
+EXIT_BUDGET = 5
 STAGES = ("script", "visual", "narration", "refinement")
 
 
@@ -58,7 +64,42 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument("--allow-auto-fallback", action="store_true", help="allow automatic fallback")
     generate.add_argument("--project", help="project id (its project overrides apply)")
     generate.add_argument("--user", help="username recorded as the run's creator")
+    for name in ("audience-profile", "filtering-policy", "quality-thresholds", "visual-style"):
+        generate.add_argument(f"--{name}", metavar="ID", help=f"use this {name.replace('-', ' ')} for the run")
+    for name in ("ai-behavior", "prompt-template"):
+        generate.add_argument(f"--{name}", action="append", default=[], metavar="STAGE=ID",
+                              help=f"use this {name.replace('-', ' ')} for STAGE in the run (repeatable)")
+    generate.add_argument("--plan-only", action="store_true", help="plan the run and stop (do not execute it)")
+    generate.add_argument("--output", metavar="FILE", help="write the run's artifacts as Markdown to FILE")
     return parser
+
+
+def preference_choices_from_args(args: argparse.Namespace):
+    """The per-run preference flags as choices, or raise UsageError."""
+    import uuid
+
+    from models_selection.runs.effective import PreferenceChoices
+
+    def as_uuid(flag: str, value: str) -> uuid.UUID:
+        try:
+            return uuid.UUID(value)
+        except ValueError:
+            raise UsageError(f"--{flag} {value!r}: not an id (a UUID)") from None
+
+    single = {}
+    for name, flag in (("audienceProfile", "audience-profile"), ("filteringPolicy", "filtering-policy"),
+                       ("qualityThresholds", "quality-thresholds"), ("visualStyle", "visual-style")):
+        value = getattr(args, flag.replace("-", "_"))
+        if value:
+            single[name] = as_uuid(flag, value)
+    per_stage: dict[str, dict] = {}
+    for name, flag in (("aiBehavior", "ai-behavior"), ("promptTemplates", "prompt-template")):
+        for item in getattr(args, flag.replace("-", "_")):
+            stage, sep, value = item.partition("=")
+            if not sep or stage.strip().lower() not in STAGES:
+                raise UsageError(f"--{flag} {item!r}: write STAGE=ID with a stage of {', '.join(STAGES)}")
+            per_stage.setdefault(name, {})[stage.strip().lower()] = as_uuid(flag, value.strip())
+    return PreferenceChoices(single=single, per_stage=per_stage)
 
 
 def _split_model(value: str, provider_names: dict[str, str]) -> tuple[str | None, str]:
@@ -160,13 +201,14 @@ def _setup_django() -> None:
 def generate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from django.contrib.auth import get_user_model
 
-    from aura_site.errors import DomainError, ValidationFailed
+    from aura_site.errors import DomainError, PaymentRequired, ValidationFailed
     from models_selection.models import Provider
     from models_selection.services import job_plan
 
     provider_names = {name.lower(): name for name in Provider.objects.values_list("name", flat=True)}
     try:
         overrides = overrides_from_args(args, provider_names)
+        choices = preference_choices_from_args(args)
     except UsageError as error:
         print(f"aura generate: {error}", file=err)
         return EXIT_BAD_ARGUMENTS
@@ -184,15 +226,72 @@ def generate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             allow_auto_fallback=args.allow_auto_fallback,
             user=user,
             correlation_id="cli",
+            preference_choices=choices,
         )
     except ValidationFailed as error:
         print(f"aura generate: {error.detail}", file=err)
         return EXIT_BAD_ARGUMENTS
+    except PaymentRequired as error:
+        print(f"aura generate: {error.detail}", file=err)
+        return EXIT_BUDGET
     except DomainError as error:
         print(f"aura generate: {error.detail}", file=err)
         return EXIT_REFUSED
     print_plan(plan, out)
-    return EXIT_BLOCKED if plan.blocked else EXIT_PLANNED
+    if plan.blocked:
+        return EXIT_BLOCKED
+    if args.plan_only:
+        return EXIT_PLANNED
+    return execute(plan.job.id, args, out, user)
+
+
+def _write_atomically(path: str, text: str) -> None:
+    target = os.path.abspath(path)
+    temporary = f"{target}.part"
+    with open(temporary, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    os.replace(temporary, target)
+
+
+def execute(job_id: str, args: argparse.Namespace, out: TextIO, user) -> int:
+    """Run the planned job in this process, printing each stage as it finishes, then the totals."""
+    from models_selection.runs.execution import run_execute, run_start
+    from models_selection.runs.selectors import artifacts_markdown, run_details
+    from models_selection.services import DECISION_HELP, DECISIONS
+
+    def stage_line(row) -> None:
+        latency = f"{row.latency_ms} ms" if row.latency_ms is not None else "-"
+        print(f"{row.stage:<11} {row.status:<9} {row.provider}:{row.model_id}  tokens {row.input_tokens}/"
+              f"{row.output_tokens}  cost {row.cost}  {latency}" + (f"  {row.error}" if row.error else ""),
+              file=out, flush=True)
+
+    run_start(job_id=job_id, user=user, enqueue=False)
+    print("", file=out)
+    job = run_execute(job_id=job_id, on_stage=stage_line)
+    details = run_details(job)
+    outcome = job.outcome or {}
+    settlement = outcome.get("settlement") or {}
+    tokens_in = sum(s["input_tokens"] for s in details["stages"])
+    tokens_out = sum(s["output_tokens"] for s in details["stages"])
+    print(f"\nJob {job.id}: {job.status}", file=out)
+    print(f"Total: {tokens_in} tokens in, {tokens_out} out, cost {details['total_cost']:.6f}; hold used "
+          f"{settlement.get('used', 0):.6f}, released {settlement.get('released', 0):.6f}", file=out)
+    quality = outcome.get("quality") or {}
+    if quality.get("weighted_total") is not None:
+        print(f"Quality: weighted total {quality['weighted_total']}", file=out)
+    for reason in outcome.get("reasons", []):
+        print(f"  - {reason}", file=out)
+    if args.output:
+        _write_atomically(args.output, artifacts_markdown(job))
+        print(f"Artifacts written to {args.output}", file=out)
+    if job.status == "Blocked":
+        print(f"The run is blocked. Options (POST /api/jobs/{job.id}/decision):", file=out)
+        for option in DECISIONS:
+            print(f"  {option:<20} {DECISION_HELP[option]}", file=out)
+        return EXIT_BLOCKED
+    if job.status == "Succeeded":
+        return EXIT_PLANNED
+    return EXIT_BUDGET if outcome.get("refused") else EXIT_FAILED
 
 
 def main(argv: list[str] | None = None, *, out: TextIO | None = None, err: TextIO | None = None) -> int:

@@ -175,6 +175,9 @@ AURA_PROBE_TIMEOUT = env.float("AURA_PROBE_TIMEOUT", default=10.0)
 # Outgoing calls to providers (and webhooks) refuse private, loopback and link-local addresses unless
 # this is on; Ollama-style local providers may always use them (see aura_site/outbound.py).
 AURA_ALLOW_PRIVATE_PROVIDER_URLS = env.bool("AURA_ALLOW_PRIVATE_PROVIDER_URLS", default=False)
+# A run's provider calls: seconds per request, and the SDKs' retries on 429/5xx and connection errors.
+AURA_RUN_TIMEOUT = env.float("AURA_RUN_TIMEOUT", default=120.0)
+AURA_RUN_MAX_RETRIES = env.int("AURA_RUN_MAX_RETRIES", default=2)
 # Where finished cost exports are written before they are downloaded.
 AURA_EXPORT_DIR = Path(env.str("AURA_EXPORT_DIR", default=str(DATA_DIR / "exports")))
 

@@ -736,3 +736,45 @@ def hold_release_if_any(*, job_id: str) -> None:
     """Release a job's hold if it has one (a cancelled or finished run)."""
     if Hold.objects.filter(job_id=job_id, released_at__isnull=True).exists():
         hold_release(job_id=job_id)
+
+
+# ---- holds of executing runs ----------------------------------------------------------------------
+
+
+@transaction.atomic
+def hold_extend(*, job_id: str, amount: Decimal | float, provider: str, project_id: str = "") -> Hold:
+    """Grow a run's hold by `amount` (402 under a hard limit when the budgets cannot take it).
+
+    The open hold is released and placed again with its remainder plus `amount`, in one transaction
+    holding the running-total locks, so concurrent runs never reserve past a hard limit.
+    """
+    extra = money(amount)
+    if extra < 0:
+        raise ValidationFailed.on("amount", "must be ≥ 0")
+    hold = Hold.objects.select_for_update().filter(job_id=job_id, released_at__isnull=True).first()
+    remaining = ZERO
+    if hold is not None:
+        remaining = hold.remaining
+        project_id = project_id or hold.project_id
+        hold_release(job_id=job_id)
+    return hold_place(job_id=job_id, amount=remaining + extra, provider=provider, project_id=project_id)
+
+
+@dataclass
+class HoldSettlement:
+    used: Decimal
+    released: Decimal
+
+
+@transaction.atomic
+def hold_settle(*, job_id: str) -> HoldSettlement:
+    """Settle a finished run: what its operations cost, and the rest of its hold released."""
+    from django.db.models import Sum
+
+    hold = Hold.objects.select_for_update().filter(job_id=job_id, released_at__isnull=True).first()
+    used = CostOperation.objects.filter(job_id=job_id).aggregate(total=Sum("cost"))["total"] or ZERO
+    released = ZERO
+    if hold is not None:
+        released = hold.remaining
+        hold_release(job_id=job_id)
+    return HoldSettlement(money(used), money(released))

@@ -19,6 +19,7 @@ from .models import (
     ResolutionAudit,
     SelectionChange,
     SelectionSettings,
+    StageRun,
 )
 from .selectors import provider_state
 
@@ -158,6 +159,21 @@ class JobDecisionInline(admin.TabularInline):
         return False
 
 
+class StageRunInline(admin.StackedInline):
+    """Each executed stage with the exact request it sent (never a key) and what came back."""
+
+    model = StageRun
+    extra = 0
+    can_delete = False
+    readonly_fields = ["stage", "status", "provider", "model_id", "source", "attempts", "request", "output",
+                       "input_tokens", "output_tokens", "cached_tokens", "cost", "latency_ms", "review",
+                       "http_status", "error", "started_at", "finished_at"]
+    exclude = ["position"]
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
 @admin.register(Job)
 class JobAdmin(admin.ModelAdmin):
     list_display = ["id", "status", "project_id", "created_by", "created_at"]
@@ -175,8 +191,14 @@ class JobAdmin(admin.ModelAdmin):
         "created_at",
         "updated_at",
         "correlation_id",
+        "effective_preferences",
+        "price_snapshot",
+        "outcome",
+        "artifacts",
+        "started_at",
+        "finished_at",
     ]
-    inlines = [JobDecisionInline]
+    inlines = [JobDecisionInline, StageRunInline]
 
     def has_add_permission(self, request) -> bool:
         return False  # runs are planned through the API or `aura generate`, which resolve and audit

@@ -17,6 +17,10 @@ from . import selectors, services
 from .models import CatalogModel, Job, ModelSelection, ProbeResult, Provider, ResolutionAudit, SelectionChange
 from .models import SelectionSettings as SettingsRow
 from .resolver import Resolution, RunOverride
+from .runs import selectors as run_selectors
+from .runs.effective import PreferenceChoices
+from .runs.execution import run_start
+from .runs.schemas import ArtifactsOut, RunListOut, RunListQuery
 from .schemas import (
     AuditEntryOut,
     AvailableOut,
@@ -399,6 +403,7 @@ def provider_put(request: HttpRequest, provider: str, payload: ProviderIn):
 def _job(plan_or_job, request: HttpRequest) -> dict:
     job = plan_or_job.job if isinstance(plan_or_job, services.JobPlan) else plan_or_job
     return {
+        **run_selectors.run_details(job),
         "job_id": job.id,
         "status": job.status,
         "brief": job.brief,
@@ -448,8 +453,28 @@ def job_create(request: HttpRequest, payload: JobIn):
         allow_auto_fallback=payload.allow_auto_fallback,
         user=request.user,
         correlation_id=request.correlation_id,
+        preference_choices=PreferenceChoices(
+            single={
+                "audienceProfile": payload.audience_profile_id,
+                "filteringPolicy": payload.filtering_policy_id,
+                "qualityThresholds": payload.quality_thresholds_id,
+                "visualStyle": payload.visual_style_id,
+            },
+            per_stage={"aiBehavior": payload.ai_behavior_ids, "promptTemplates": payload.prompt_template_ids},
+        ),
     )
+    if payload.start and not plan.blocked:
+        plan.job = run_start(job_id=plan.job.id, user=request.user)
+        plan.job.refresh_from_db()
     return _plan_answer(plan, request, 201)
+
+
+@router.get("/jobs", response={200: RunListOut, **READ_422}, auth=read_access(Job))
+def job_list(request: HttpRequest, filters: Query[RunListQuery]):
+    """Recent runs, newest first, with their status, cost and quality ({items, count}, paged)."""
+    rows = run_selectors.runs_recent(status=filters.status)
+    page = rows[filters.offset : filters.offset + filters.limit]
+    return {"items": [run_selectors.run_summary(job) for job in page], "count": rows.count()}
 
 
 @router.get("/jobs/{job_id}", response={200: JobOut, **READ_ERRORS}, auth=read_access(Job))
@@ -478,3 +503,28 @@ def job_decision(request: HttpRequest, job_id: str, payload: DecisionIn):
         correlation_id=request.correlation_id,
     )
     return _plan_answer(plan, request, 200)
+
+
+@router.post(
+    "/jobs/{job_id}/start",
+    response={202: JobOut, **{k: v for k, v in WRITE_ERRORS.items() if k not in (413, 422)}},
+    auth=write_access(Job, "change"),
+)
+def job_start(request: HttpRequest, job_id: str):
+    """Execute a planned run (a Celery task runs its stages); 409 when it is blocked, running or finished."""
+    job = run_start(job_id=job_id, user=request.user)
+    job.refresh_from_db()
+    return Status(202, _job(job, request))
+
+
+@router.get("/jobs/{job_id}/artifacts", response={200: ArtifactsOut, **READ_ERRORS}, auth=read_access(Job))
+def job_artifacts(request: HttpRequest, job_id: str):
+    """The run's script, visual prompts per scene and narration, and the same as one Markdown document."""
+    job = selectors.job_get(job_id=job_id)
+    return {
+        "job_id": job.id,
+        "status": job.status,
+        **run_selectors.artifacts_of(job),
+        "markdown": run_selectors.artifacts_markdown(job),
+        "correlation_id": request.correlation_id,
+    }

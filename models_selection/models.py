@@ -252,6 +252,14 @@ class JobStatus(models.TextChoices):
     PLANNED = "Planned"
     BLOCKED = "Blocked"
     CANCELLED = "Cancelled"
+    QUEUED = "Queued"
+    RUNNING = "Running"
+    SUCCEEDED = "Succeeded"
+    NEEDS_REVIEW = "NeedsReview"
+    FAILED = "Failed"
+
+
+FINAL_JOB_STATUSES = frozenset({JobStatus.CANCELLED, JobStatus.SUCCEEDED, JobStatus.NEEDS_REVIEW, JobStatus.FAILED})
 
 
 class Job(models.Model):
@@ -262,8 +270,16 @@ class Job(models.Model):
     project_id = models.CharField(max_length=100, blank=True)
     model_overrides = models.JSONField(default=dict, blank=True)
     allow_auto_fallback = models.BooleanField(default=False)
-    status = models.CharField(max_length=10, choices=JobStatus.choices)
+    status = models.CharField(max_length=12, choices=JobStatus.choices)
     resolutions = models.JSONField(default=list, blank=True)
+    # Frozen when the run is planned (models_selection.runs): what it applies and the prices it pays.
+    effective_preferences = models.JSONField(default=dict, blank=True)
+    price_snapshot = models.JSONField(default=dict, blank=True)
+    # Filled as it executes: outcome (reasons, quality, hold settlement) and the artifacts.
+    outcome = models.JSONField(default=dict, blank=True)
+    artifacts = models.JSONField(default=dict, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -282,7 +298,7 @@ class JobDecision(models.Model):
     job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="decisions")
     decision = models.CharField(max_length=30)
     choices = models.JSONField(default=dict, blank=True)
-    outcome = models.CharField(max_length=10, choices=JobStatus.choices)
+    outcome = models.CharField(max_length=12, choices=JobStatus.choices)
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     decided_at = models.DateTimeField(auto_now_add=True)
     correlation_id = models.CharField(max_length=128, blank=True)
@@ -292,3 +308,6 @@ class JobDecision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.job_id}: {self.decision}"
+
+
+from .runs.models import StageRun  # noqa: E402,F401  (registered with this app)

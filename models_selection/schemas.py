@@ -5,10 +5,25 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 from typing import Literal
+from uuid import UUID
 
 from pydantic import Field
 
 from aura_site.schemas import CamelInSchema, CamelSchema
+
+from .runs.schemas import EffectivePreferencesOut, QualityOut, SettlementOut, StageRunOut
+
+
+class PriceSnapshotOut(CamelSchema):
+    """The price a run pays for one model, as frozen when it was planned."""
+
+    provider_name: str
+    model_id: str
+    provider_type: str
+    cost_per_1k_input_tokens: str | None
+    cost_per_1k_output_tokens: str | None
+    cost_per_1k_cached_input_tokens: str | None
+    currency: str
 
 StageName = Literal["script", "visual", "narration", "refinement"]
 ScopeName = Literal["Global", "Stage", "Project"]
@@ -240,6 +255,14 @@ class JobIn(CamelInSchema):
     model_overrides: dict[str, OverrideIn] = {}
     project_id: str | None = Field(default=None, max_length=100)
     allow_auto_fallback: bool = False
+    # Per-run preference choices (else: active custom item, selected preset, system defaults).
+    audience_profile_id: UUID | None = None
+    filtering_policy_id: UUID | None = None
+    quality_thresholds_id: UUID | None = None
+    visual_style_id: UUID | None = None
+    ai_behavior_ids: dict[str, UUID] = Field(default={}, max_length=4)
+    prompt_template_ids: dict[str, UUID] = Field(default={}, max_length=4)
+    start: bool = False
 
 
 class OptionOut(CamelSchema):
@@ -257,6 +280,15 @@ class JobOut(CamelSchema):
     blocked: bool
     created_at: datetime
     correlation_id: str
+    effective_preferences: EffectivePreferencesOut | None = None
+    price_snapshot: dict[str, PriceSnapshotOut | None] = {}
+    stages: list[StageRunOut] = []
+    total_cost: float = 0.0
+    reasons: list[str] = []
+    quality: QualityOut | None = None
+    hold_settlement: SettlementOut | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
 
 
 class BlockedJobOut(JobOut):

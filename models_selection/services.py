@@ -15,6 +15,7 @@ from aura_site.errors import Conflict, FieldError, NotFound, ValidationFailed
 from . import integrations
 from .keys import env_value, key_decrypt, key_encrypt
 from .models import (
+    FINAL_JOB_STATUSES,
     STAGES,
     CatalogModel,
     Job,
@@ -489,8 +490,14 @@ def job_plan(
     allow_auto_fallback: bool,
     user=None,
     correlation_id: str = "",
+    preference_choices=None,
 ) -> JobPlan:
-    """Check the brief, resolve every stage for a new run and save it as Planned or Blocked."""
+    """Check the brief, resolve every stage for a new run and save it as Planned or Blocked.
+
+    The run's effective preferences and model prices are frozen on it (models_selection.runs).
+    """
+    from .runs.planning import run_freeze
+
     _check_brief(brief)
     job = Job(
         brief=brief,
@@ -510,6 +517,7 @@ def job_plan(
     job.model_overrides = {stage: o.as_dict() for stage, o in (model_overrides or {}).items()}
     job.status = JobStatus.BLOCKED if plan.blocked else JobStatus.PLANNED
     job.resolutions = [r.as_dict() for r in resolutions]
+    run_freeze(job=job, resolutions=resolutions, choices=preference_choices)
     job.save(force_insert=True)
     if not plan.blocked:
         integrations.cost_hold_place(job=job, resolutions=resolutions)
@@ -549,6 +557,8 @@ def job_decide(
     previous = [_resolution_from_dict(d) for d in job.resolutions]
     if job.status == JobStatus.CANCELLED:
         raise Conflict(f"Job {job.id} is cancelled.")
+    if job.status in FINAL_JOB_STATUSES:
+        raise Conflict(f"Job {job.id} has finished ({job.status}); start a new run instead.")
     if decision == "cancel":
         job.status = JobStatus.CANCELLED
         job.save(update_fields=["status", "updated_at"])
@@ -602,6 +612,9 @@ def job_decide(
     plan = JobPlan(job, resolutions)
     job.status = JobStatus.BLOCKED if plan.blocked else JobStatus.PLANNED
     job.resolutions = [r.as_dict() for r in resolutions]
+    from .runs.planning import prices_freeze
+
+    prices_freeze(job=job, resolutions=resolutions)
     job.save()
     JobDecision.objects.create(
         job=job,

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import views
+from .runs import views as run_views
 
 app_name = "models_selection"
 urlpatterns = [
@@ -15,4 +16,8 @@ urlpatterns = [
     path("jobs/", views.job_create, name="job_create"),
     path("jobs/<str:job_id>/", views.job_page, name="job"),
     path("jobs/<str:job_id>/decision/", views.job_decide, name="job_decide"),
+    path("jobs/<str:job_id>/start/", run_views.job_start, name="job_start"),
+    path("jobs/<str:job_id>/stages/", run_views.job_stages, name="job_stages"),
+    path("jobs/<str:job_id>/artifacts.md", run_views.job_markdown, name="job_markdown"),
+    path("runs/", run_views.runs_page, name="runs"),
 ]

@@ -220,10 +220,13 @@ def job_page(request: HttpRequest, job_id: str) -> HttpResponse:
     if job is None:
         raise Http404
     blocked = [r for r in job.resolutions if r["is_blocked"]]
+    from .runs.views import stages_context
+
     return render(request, "models_selection/job.html", {
         "job": job, "blocked": blocked, "labels": STAGE_LABELS, "may_decide": can(request.user, Job, "change"),
         "options": [(o, services.DECISION_HELP[o]) for o in services.DECISIONS],
         "decisions": list(job.decisions.order_by("-decided_at")[:20]),
+        **stages_context(job),
     })
 
 

@@ -1,12 +1,22 @@
 """A fake AI provider on 127.0.0.1 speaking OpenAI-, Anthropic-, Gemini- and Ollama-style routes.
 
 Key "sk-good" works, any other is refused; model "missing-model" is 404, "slow-model" answers after
-SLOW_SECONDS, "busy-model" is 429; every other model exists. Requests are recorded.
+SLOW_SECONDS, "busy-model" is 429; every other model exists. Requests are recorded (with their JSON body).
+
+Completions (runs): OpenAI chat completions at /v1/chat/completions (also Ollama's OpenAI-compatible
+endpoint, whose placeholder key "ollama" is accepted), Gemini's OpenAI-compatible endpoint at
+/v1beta/openai/chat/completions, Anthropic messages at /v1/messages. Answers are deterministic: usage is
+ceil(prompt characters / 4) in, one token per output word (at most max_tokens) out. A system prompt asking
+for "scriptQuality" JSON gets scores (models with "lowscore": low ones, "badjudge": prose, not JSON); one
+asking for 'Scene N:' lines gets three scenes. Models with "unsafe" add a sentence naming a casino,
+"verbose" answer with max_tokens words, "cached" report half the prompt as cached, "flaky" answer 503 to
+every first request.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -85,7 +95,64 @@ class _Handler(BaseHTTPRequestHandler):
                 return self._answer(self.path[len(prefix):].split("?")[0])
         self._send(404, {"error": "no such route"})
 
+    def _body(self) -> dict:
+        length = int(self.headers.get("Content-Length") or 0)
+        try:
+            body = json.loads(self.rfile.read(length) or b"{}")
+        except ValueError:
+            body = {}
+        return body if isinstance(body, dict) else {}
+
+    def _complete(self) -> None:
+        kind = self._kind()
+        body = self._body()
+        self.server.requests.append({"method": self.command, "path": self.path, "kind": kind,
+                                     "headers": dict(self.headers.items()), "body": body})
+        model = str(body.get("model", ""))
+        # Anthropic's SDK sends the key as x-api-key or as a bearer token, depending on its version.
+        key = self.headers.get("x-api-key") or self.headers.get("Authorization", "").removeprefix("Bearer ")
+        if key not in (GOOD_KEY, "ollama"):
+            return self._send(401, {"type": "error", "error": {"type": "authentication_error",
+                                                               "message": "invalid api key"}})
+        if model == "missing-model":
+            return self._send(404, {"type": "error", "error": {"type": "not_found_error",
+                                                               "message": f"model {model} not found"}})
+        if model == "busy-model":
+            return self._send(429, {"type": "error", "error": {"type": "rate_limit_error",
+                                                               "message": "Rate limit reached"}})
+        if "flaky" in model:
+            with self.server.lock:
+                self.server.flaky_seen[model] = self.server.flaky_seen.get(model, 0) + 1
+                first = self.server.flaky_seen[model] % 2 == 1
+            if first:
+                return self._send(503, {"type": "error", "error": {"type": "overloaded_error",
+                                                                   "message": "overloaded"}})
+        messages = list(body.get("messages") or [])
+        system = str(body.get("system") or "") + "".join(
+            str(m.get("content", "")) for m in messages if m.get("role") == "system")
+        prompt_chars = len(str(body.get("system") or "")) + sum(len(str(m.get("content", ""))) for m in messages)
+        max_tokens = int(body.get("max_tokens") or body.get("max_completion_tokens") or 1000)
+        text = _reply_text(model, system, max_tokens)
+        prompt_tokens = math.ceil(prompt_chars / 4)
+        output_tokens = min(len(text.split()), max_tokens)
+        cached = prompt_tokens // 2 if "cached" in model else 0
+        if kind == "anthropic":
+            return self._send(200, {
+                "id": f"msg_{len(self.server.requests)}", "type": "message", "role": "assistant", "model": model,
+                "content": [{"type": "text", "text": text}], "stop_reason": "end_turn", "stop_sequence": None,
+                "usage": {"input_tokens": prompt_tokens - cached, "output_tokens": output_tokens,
+                          "cache_read_input_tokens": cached, "cache_creation_input_tokens": 0}})
+        return self._send(200, {
+            "id": f"chatcmpl-{len(self.server.requests)}", "object": "chat.completion", "created": 1715367049,
+            "model": model, "choices": [{"index": 0, "message": {"role": "assistant", "content": text},
+                                         "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": output_tokens,
+                      "total_tokens": prompt_tokens + output_tokens,
+                      "prompt_tokens_details": {"cached_tokens": cached}}})
+
     def do_POST(self) -> None:
+        if self.path in ("/v1/chat/completions", "/v1beta/openai/chat/completions", "/v1/messages"):
+            return self._complete()
         if self.path == "/api/show":
             length = int(self.headers.get("Content-Length") or 0)
             body = json.loads(self.rfile.read(length) or b"{}")
@@ -93,9 +160,33 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(404, {"error": "no such route"})
 
 
+def _reply_text(model: str, system: str, max_tokens: int) -> str:
+    """The deterministic answer of a fake model to a request with this system prompt."""
+    if '"scriptQuality"' in system:
+        if "badjudge" in model:
+            return "I would say the script is rather good overall."
+        if "lowscore" in model:
+            return json.dumps({"scriptQuality": 4, "brandCompliance": 5, "engagement": 3, "reasons": ["flat"]})
+        return "```json\n" + json.dumps({"scriptQuality": 8.5, "brandCompliance": 9, "engagement": 8,
+                                          "reasons": ["clear", "on brand"]}) + "\n```"
+    if "Scene N:" in system:
+        text = ("Scene 1: A bright classroom with a globe.\nScene 2: A close view of a seed that grows.\n"
+                "Scene 3: Kids smile at a tall green plant.")
+    elif "verbose" in model:
+        text = " ".join(["word"] * max_tokens)
+    else:
+        text = (f"This is a short script from {model}. We start with one small idea. Then we show how it "
+                "grows. We end with a clear call to act.")
+    if "unsafe" in model:
+        text += " Visit the casino tonight."
+    return text
+
+
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     requests: list[dict]
+    flaky_seen: dict[str, int]
+    lock: threading.Lock
 
 
 class FakeProviderServer:
@@ -104,11 +195,17 @@ class FakeProviderServer:
     def __init__(self) -> None:
         self.server = _Server(("127.0.0.1", 0), _Handler)
         self.server.requests = []
+        self.server.flaky_seen = {}
+        self.server.lock = threading.Lock()
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     @property
     def requests(self) -> list[dict]:
         return self.server.requests
+
+    def completions(self) -> list[dict]:
+        """The completion requests received so far (chat completions and Anthropic messages)."""
+        return [r for r in self.server.requests if r["method"] == "POST" and r["path"] != "/api/show"]
 
     def base_url(self, kind: str) -> str:
         root = f"http://127.0.0.1:{self.server.server_address[1]}"

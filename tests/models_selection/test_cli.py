@@ -17,8 +17,9 @@ pytestmark = pytest.mark.django_db
 
 
 def run(*argv: str) -> tuple[int, str, str]:
+    """Plan only: these tests are about planning (execution is tested in tests/runs)."""
     out, err = io.StringIO(), io.StringIO()
-    code = main(list(argv), out=out, err=err)
+    code = main([*argv, "--plan-only"] if argv[:1] == ("generate",) else list(argv), out=out, err=err)
     return code, out.getvalue(), err.getvalue()
 
 

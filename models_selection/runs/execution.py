@@ -1,0 +1,407 @@
+"""Executing a planned run: each stage on exactly its resolved model, metered, reviewed, scored.
+
+`run_execute` is the body of the Celery task and of `aura generate`. Running it twice is harmless: a
+finished run returns at once, a finished stage is reused, and every call's ledger operation carries the
+idempotency key `{jobId}:{stage}:{attempt}`, recorded in the same transaction that marks the stage done.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from aura_site.errors import Conflict, DomainError, NotFound, PaymentRequired, ValidationFailed
+
+from .. import integrations
+from ..models import STAGES, Job, JobStatus, Provider
+from ..resolver import Alternative, RunOverride
+from . import metering, prompts
+from .clients import ProviderCallError, chat
+from .models import StageRun, StageStatus
+from .planning import price_key, prices_freeze
+
+logger = logging.getLogger(__name__)
+QUALITY = "quality"
+READING_LEVEL_MARGIN = 4  # grades above the audience's reading level before it is a review reason
+
+
+class StopRun(Exception):
+    """The run ends here (blocked, refused, failed or cancelled); the job row already says why."""
+
+
+@dataclass
+class RunState:
+    job: Job
+    prefs: dict[str, Any]
+    outputs: dict[str, str] = field(default_factory=dict)
+    reasons: list[str] = field(default_factory=list)
+    on_stage: Callable[[StageRun], None] | None = None
+
+
+# --- starting -----------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def run_start(*, job_id: str, user=None, enqueue: bool = True) -> Job:
+    """Queue a planned run for execution (the task starts when this transaction commits).
+
+    `enqueue=False` only marks it queued, for a caller that runs `run_execute` itself (the CLI).
+    """
+    job = Job.objects.select_for_update().filter(pk=job_id).first()
+    if job is None:
+        raise NotFound(f"No job {job_id}.")
+    if job.status == JobStatus.BLOCKED:
+        raise Conflict(f"Job {job.id} is blocked: take one of the options first (POST /api/jobs/{job.id}/decision).")
+    if job.status != JobStatus.PLANNED:
+        raise Conflict(f"Job {job.id} is {job.status}; only a planned run can be started.")
+    job.status = JobStatus.QUEUED
+    job.save(update_fields=["status", "updated_at"])
+    if enqueue:
+        from .tasks import run_execute_task
+
+        transaction.on_commit(lambda: run_execute_task.delay(job.id))
+    return job
+
+
+# --- the run ------------------------------------------------------------------------------------------
+
+
+def run_execute(*, job_id: str, on_stage: Callable[[StageRun], None] | None = None) -> Job:
+    """Run every stage of a queued (or interrupted) run to its end."""
+    with transaction.atomic():
+        job = Job.objects.select_for_update().get(pk=job_id)
+        if job.status not in (JobStatus.QUEUED, JobStatus.RUNNING):
+            return job  # finished, cancelled, blocked or never started: nothing to do
+        job.status = JobStatus.RUNNING
+        job.started_at = job.started_at or timezone.now()
+        job.save(update_fields=["status", "started_at", "updated_at"])
+    state = RunState(job=job, prefs=job.effective_preferences, on_stage=on_stage)
+    done = {row.stage: row for row in StageRun.objects.filter(job=job, status=StageStatus.SUCCEEDED)}
+    try:
+        for position, stage in enumerate(STAGES):
+            if stage in done:
+                state.outputs[stage] = done[stage].output
+                continue
+            _run_stage(state, stage, position)
+        _finish(state, _quality(state, done.get(QUALITY)))
+    except StopRun:
+        pass
+    except Exception as error:  # a bug or a lost database must not leave the run "Running" forever
+        logger.exception("Run %s failed unexpectedly", job.id)
+        try:
+            _end(state, JobStatus.FAILED, [f"The run stopped on an internal error ({type(error).__name__})."])
+        except StopRun:
+            pass
+    job.refresh_from_db()
+    return job
+
+
+def _resolution(job: Job, stage: str) -> dict[str, Any]:
+    return next(r for r in job.resolutions if r["stage"] == stage)
+
+
+def _cancelled(job: Job) -> bool:
+    return Job.objects.filter(pk=job.pk, status=JobStatus.CANCELLED).exists()
+
+
+def _stage_row(job: Job, stage: str, position: int, resolution: dict[str, Any]) -> StageRun:
+    row, _ = StageRun.objects.get_or_create(job=job, stage=stage, defaults={"position": position})
+    row.provider, row.model_id, row.source = resolution["provider"], resolution["model_id"], resolution["source"]
+    row.status = StageStatus.RUNNING
+    row.started_at = row.started_at or timezone.now()
+    return row
+
+
+def _run_stage(state: RunState, stage: str, position: int) -> None:
+    job = state.job
+    if _cancelled(job):
+        raise StopRun
+    resolution = _available_resolution(state, stage, position)
+    prompt = prompts.build_stage_prompt(stage=stage, brief=job.brief, earlier=state.outputs, prefs=state.prefs)
+    row = _stage_row(job, stage, position, resolution)
+    text = _metered_call(state, row, resolution, prompt, ledger_stage=stage)
+    verdict = integrations.policy_check_values(values=state.prefs["filteringPolicy"]["values"], text=text)
+    row.review = {"allowed": verdict.allowed, "message": verdict.message,
+                  "violations": [{"rule": v.rule, "term": v.term, "start": v.start, "end": v.end}
+                                 for v in verdict.violations]}
+    if not verdict.allowed:
+        found = ", ".join(f"{v.term!r} at {v.start}-{v.end}" for v in verdict.violations)
+        row.status, row.error = StageStatus.FAILED, f"The output breaks the content-filtering policy: {found}."
+        row.finished_at = timezone.now()
+        row.save()
+        _notify(state, row)
+        _end(state, JobStatus.FAILED, [f"{stage}: {row.error}"])
+    row.status, row.finished_at = StageStatus.SUCCEEDED, timezone.now()
+    row.save()
+    state.outputs[stage] = text
+    _notify(state, row)
+
+
+def _notify(state: RunState, row: StageRun) -> None:
+    if state.on_stage is not None:
+        state.on_stage(row)
+
+
+# --- availability at stage start ------------------------------------------------------------------------
+
+
+def _available_resolution(state: RunState, stage: str, position: int) -> dict[str, Any]:
+    """The stage's model if still available; pinned and gone → the run blocks; unpinned → re-resolved."""
+    from .. import services
+    from ..resolver import ResolutionContext
+
+    job = state.job
+    resolution = _resolution(job, stage)
+    ctx = ResolutionContext.load(project_id=job.project_id or None)
+    _, why = ctx.lookup(resolution["provider"], resolution["model_id"])
+    if why is None:
+        return resolution
+    overrides = {s: RunOverride.from_dict(o) for s, o in (job.model_overrides or {}).items()}
+    fresh = services.stage_resolve(stage=stage, overrides=overrides, project_id=job.project_id or None,
+                                   allow_auto_fallback=job.allow_auto_fallback, job_id=job.id,
+                                   correlation_id=job.correlation_id)
+    if resolution["is_pinned"] or fresh.is_blocked:
+        alternatives = list(fresh.alternatives)
+        if not fresh.is_blocked:
+            alternatives.insert(0, Alternative(fresh.provider, fresh.model_id))
+        blocked = {**resolution, "is_blocked": True, "alternatives": [
+            {"provider": a.provider, "model_id": a.model_id} for a in alternatives],
+            "reasoning": f"Blocked when the stage started: {resolution['provider']}:{resolution['model_id']} "
+                         f"became unavailable ({why}); "
+                         + ("it is pinned, so it is never swapped." if resolution["is_pinned"] else fresh.reasoning)}
+        _replace_resolution(job, blocked)
+        row = _stage_row(job, stage, position, blocked)
+        row.status, row.error, row.finished_at = StageStatus.BLOCKED, blocked["reasoning"], timezone.now()
+        row.save()
+        _notify(state, row)
+        _end(state, JobStatus.BLOCKED, [f"{stage}: {blocked['reasoning']}"])
+    resolved = fresh.as_dict()
+    _replace_resolution(job, resolved)
+    return resolved
+
+
+def _replace_resolution(job: Job, resolution: dict[str, Any]) -> None:
+    job.resolutions = [resolution if r["stage"] == resolution["stage"] else r for r in job.resolutions]
+    prices_freeze(job=job, resolutions=[resolution])
+    job.save(update_fields=["resolutions", "price_snapshot", "updated_at"])
+
+
+# --- one metered call -----------------------------------------------------------------------------------
+
+
+def _metered_call(state: RunState, row: StageRun, resolution: dict[str, Any], prompt: prompts.StagePrompt, *,
+                  ledger_stage: str, new_attempt: bool = False) -> str:
+    """Check the worst case, call exactly the resolved model, record its usage in the ledger; the text."""
+    job = state.job
+    provider_name, model_id = resolution["provider"], resolution["model_id"]
+    snapshot = (job.price_snapshot or {}).get(price_key(provider_name, model_id))
+    if new_attempt or row.attempts == 0:
+        row.attempts += 1  # a redelivered task reuses the attempt it had started, so its key repeats
+    row.request = {"provider": provider_name, "model": model_id, **prompt.as_record()}
+    row.save()
+    _reserve(state, row, snapshot, prompt)
+    if _cancelled(job):
+        raise StopRun
+    provider = Provider.objects.get(name=provider_name)
+    from .. import services
+    from ..selectors import provider_state
+
+    try:
+        completion = chat(kind=provider.kind, base_url=provider_state(provider).base_url,
+                          api_key=services.provider_api_key(provider), model_id=model_id, messages=prompt.messages,
+                          sampling=prompt.sampling, timeout=settings.AURA_RUN_TIMEOUT,
+                          max_retries=settings.AURA_RUN_MAX_RETRIES)
+    except ProviderCallError as error:
+        row.status, row.http_status, row.error = StageStatus.FAILED, error.status, error.message
+        row.finished_at = timezone.now()
+        row.save()
+        _notify(state, row)
+        _end(state, JobStatus.FAILED, [f"{row.stage}: the call to {provider_name}:{model_id} failed: {error.message}"])
+    cost = metering.call_cost(snapshot, input_tokens=completion.input_tokens, output_tokens=completion.output_tokens,
+                              cached_tokens=completion.cached_tokens)
+    try:
+        with transaction.atomic():
+            recorded = integrations.cost_operation_record(operation={
+                "idempotency_key": f"{job.id}:{ledger_stage}:{row.attempts}", "job_id": job.id,
+                "project_id": job.project_id, "stage": ledger_stage, "provider": provider_name, "model": model_id,
+                "input_tokens": completion.input_tokens, "output_tokens": completion.output_tokens, "cost": cost,
+            })
+            if not recorded.duplicates:  # a redelivered task's repeated call was counted the first time
+                row.input_tokens += completion.input_tokens
+                row.output_tokens += completion.output_tokens
+                row.cached_tokens += completion.cached_tokens
+                row.cost += cost
+            row.latency_ms = completion.latency_ms
+            row.output = completion.text
+            row.save()
+    except DomainError as error:
+        row.status, row.http_status, row.error = _refusal(error), error.status, error.detail
+        row.finished_at = timezone.now()
+        row.save()
+        _notify(state, row)
+        _end(state, JobStatus.FAILED, [f"{row.stage}: the ledger refused the call: {error.detail}"],
+             refused=error.status == 402)
+    return completion.text
+
+
+def _refusal(error: DomainError) -> str:
+    return StageStatus.REFUSED if isinstance(error, PaymentRequired) else StageStatus.FAILED
+
+
+def _reserve(state: RunState, row: StageRun, snapshot: dict[str, Any] | None, prompt: prompts.StagePrompt) -> None:
+    """Refuse the call before it is sent when its worst case fits neither the hold nor a hard budget."""
+    job = state.job
+    worst = metering.worst_case(snapshot, messages=prompt.messages, max_tokens=prompt.sampling["max_tokens"])
+    if worst <= 0:
+        return
+    hold = integrations.cost_hold(job_id=job.id)
+    remaining = hold.remaining if hold is not None else Decimal("0")
+    if worst <= remaining:
+        return
+    try:
+        integrations.cost_hold_extend(job_id=job.id, amount=worst - remaining, provider=row.provider,
+                                      project_id=job.project_id)
+    except PaymentRequired as error:
+        row.status, row.http_status = StageStatus.REFUSED, 402
+        row.error = f"Refused before sending: the worst case ({worst}) does not fit. {error.detail}"
+        row.finished_at = timezone.now()
+        row.save()
+        _notify(state, row)
+        _end(state, JobStatus.FAILED, [f"{row.stage}: {row.error}"], refused=True)
+    except ValidationFailed:
+        return  # no budget period in force: there is nothing to hold against
+
+
+# --- quality --------------------------------------------------------------------------------------------
+
+
+class QualityScores(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    scriptQuality: float = Field(ge=0, le=10)  # noqa: N815 (the JSON the model is asked for)
+    brandCompliance: float = Field(ge=0, le=10)  # noqa: N815
+    engagement: float = Field(ge=0, le=10)
+    reasons: list[str] = []
+
+
+FENCE = re.compile(r"^```(?:json)?\s*|\s*```$")
+
+
+def parse_scores(text: str) -> QualityScores | None:
+    """The judge's JSON scores, validated; None when the answer is malformed."""
+    try:
+        return QualityScores.model_validate(json.loads(FENCE.sub("", text.strip())))
+    except (ValueError, ValidationError):
+        return None
+
+
+def _quality(state: RunState, done: StageRun | None) -> dict[str, Any]:
+    """Score the final script with the refinement model (a malformed answer is retried once)."""
+    job = state.job
+    script = state.outputs.get("refinement") or state.outputs.get("script", "")
+    resolution = _resolution(job, "refinement")
+    scores = parse_scores(done.output) if done is not None else None
+    if done is None:
+        prompt = prompts.build_quality_prompt(script=script, brief=job.brief, prefs=state.prefs)
+        row = _stage_row(job, QUALITY, len(STAGES), resolution)
+        for attempt in (1, 2):
+            if _cancelled(job):
+                raise StopRun
+            text = _metered_call(state, row, resolution, prompt, ledger_stage=QUALITY, new_attempt=attempt > 1)
+            scores = parse_scores(text)
+            if scores is not None:
+                break
+        row.status = StageStatus.SUCCEEDED if scores is not None else StageStatus.FAILED
+        row.error = "" if scores is not None else "The scores were malformed twice: quality unavailable."
+        row.finished_at = timezone.now()
+        row.save()
+        _notify(state, row)
+    return quality_verdict(scores=scores, script=script, prefs=state.prefs)
+
+
+def quality_verdict(*, scores: QualityScores | None, script: str, prefs: dict[str, Any]) -> dict[str, Any]:
+    """Scores against the thresholds (weights and minimums) and the reading level against the profile."""
+    import textstat
+
+    thresholds = prefs["qualityThresholds"]["values"]
+    target = prefs["audienceProfile"]["values"]["readingLevel"]
+    grade = float(textstat.flesch_kincaid_grade(script)) if script.strip() else 0.0
+    reading = {"grade": grade, "target": target, "within_range": grade <= target + READING_LEVEL_MARGIN}
+    reasons = []
+    if not reading["within_range"]:
+        reasons.append(f"Reading level grade {grade:g} is above the audience's grade {target}.")
+    if scores is None:
+        reasons.append("Quality score unavailable: the refinement model's answer was malformed twice.")
+        return {"status": "unavailable", "scores": None, "weighted_total": None, "reading_level": reading,
+                "reasons": reasons}
+    dims = (("scriptQuality", "minScriptQuality", "script quality"),
+            ("brandCompliance", "minBrandCompliance", "brand compliance"),
+            ("engagement", "minEngagement", "engagement"))
+    weights = {d: float(thresholds[d]) for d, _, _ in dims}
+    total_weight = sum(weights.values()) or float(len(dims))
+    values = {d: getattr(scores, d) for d, _, _ in dims}
+    weighted = sum(values[d] * (weights[d] or (0 if sum(weights.values()) else 1)) for d, _, _ in dims) / total_weight
+    required = sum(float(thresholds[m]) * (weights[d] or (0 if sum(weights.values()) else 1))
+                   for d, m, _ in dims) / total_weight
+    for d, minimum, label in dims:
+        if values[d] < float(thresholds[minimum]):
+            reasons.append(f"{label.capitalize()} {values[d]:g} is below the minimum {thresholds[minimum]:g}.")
+    if weighted < required:
+        reasons.append(f"Weighted total {weighted:.2f} is below the weighted minimum {required:.2f}.")
+    return {"status": "scored", "weighted_total": round(weighted, 3), "reading_level": reading, "reasons": reasons,
+            "scores": {"script_quality": values["scriptQuality"], "brand_compliance": values["brandCompliance"],
+                       "engagement": values["engagement"]}}
+
+
+# --- the end of a run -----------------------------------------------------------------------------------
+
+
+def _artifacts(outputs: dict[str, str]) -> dict[str, Any]:
+    return {"script": outputs.get("script", ""), "visualPrompts": prompts.visual_prompts(outputs.get("visual", "")),
+            "narration": outputs.get("narration", ""), "refinedScript": outputs.get("refinement", "")}
+
+
+def _finish(state: RunState, quality: dict[str, Any]) -> None:
+    status = JobStatus.NEEDS_REVIEW if quality["reasons"] else JobStatus.SUCCEEDED
+    with transaction.atomic():
+        job = Job.objects.select_for_update().get(pk=state.job.pk)
+        if job.status != JobStatus.RUNNING:
+            raise StopRun  # cancelled meanwhile (its hold was released by the cancel)
+        for stage in STAGES:
+            template_id = state.prefs["promptTemplates"][stage]["id"]
+            if template_id:
+                integrations.template_outcome(template_id=template_id, success=status == JobStatus.SUCCEEDED)
+        _close(job, status, quality["reasons"], artifacts=_artifacts(state.outputs), quality=quality)
+    state.job = job
+
+
+def _close(job: Job, status: str, reasons: list[str], **outcome: Any) -> None:
+    settlement = integrations.cost_hold_settle(job_id=job.id)
+    artifacts = outcome.pop("artifacts", None)
+    job.outcome = {**(job.outcome or {}), **outcome, "reasons": reasons,
+                   "settlement": {"used": float(settlement.used), "released": float(settlement.released)}}
+    if artifacts is not None:
+        job.artifacts = artifacts
+    job.status = status
+    job.finished_at = timezone.now() if status != JobStatus.BLOCKED else None
+    job.save()
+
+
+def _end(state: RunState, status: str, reasons: list[str], *, refused: bool = False) -> None:
+    """Stop the run here: Failed or Blocked with its reasons, and the hold settled."""
+    with transaction.atomic():
+        job = Job.objects.select_for_update().get(pk=state.job.pk)
+        if job.status == JobStatus.RUNNING:
+            _close(job, status, reasons, artifacts=_artifacts(state.outputs), refused=refused)
+        state.job = job
+    raise StopRun
