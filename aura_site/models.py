@@ -59,4 +59,5 @@ class ApiToken(models.Model):
         now = timezone.now()
         if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
             cls.objects.filter(pk=token.pk).update(last_used_at=now)
+        token.user.api_token = token  # the ledger records which token posted an operation
         return token.user

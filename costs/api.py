@@ -91,7 +91,8 @@ def put_model_price(request: HttpRequest, provider_name: str, model_id: str, pay
 def post_operations(request: HttpRequest, payload: OperationIn | OperationBatchIn):
     """Record one operation or a batch (≤ 1,000); a repeated idempotencyKey is acknowledged, not counted."""
     items = payload.operations if isinstance(payload, OperationBatchIn) else [payload]
-    return services.operations_record(operations=[i.model_dump() for i in items])
+    return services.operations_record(operations=[i.model_dump() for i in items], user=request.user,
+                                      api_token=getattr(request.user, "api_token", None))
 
 
 @router.post("/estimate", response={200: EstimateOut, **READ_ERRORS, 422: ErrorOut},

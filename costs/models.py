@@ -125,6 +125,11 @@ class CostOperation(models.Model):
     period_start = models.DateTimeField(null=True, blank=True)
     timestamp = models.DateTimeField(default=timezone.now, db_index=True)
     recorded_at = models.DateTimeField(default=timezone.now)
+    # Who spent it: the signed-in user (or a run's creator) and, for REST clients, the token used.
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                             related_name="+")
+    api_token = models.ForeignKey("aura_site.ApiToken", null=True, blank=True, on_delete=models.SET_NULL,
+                                  related_name="+")
 
     class Meta:
         ordering = ["timestamp", "id"]
@@ -218,3 +223,31 @@ class ExportJob(models.Model):
     @property
     def path(self):
         return settings.AURA_EXPORT_DIR / f"{self.id}.{self.format}"
+
+
+class CostRollup(models.Model):
+    """Daily spend of one provider × model × stage × project × user, in the configured time zone.
+
+    Maintained in the same transaction as the ledger insert, so analytics never scan the ledger. Money
+    is kept in integer millionths (the ledger's precision): sums stay exact on every database.
+    """
+
+    day = models.DateField()
+    provider = models.CharField(max_length=100)
+    model = models.CharField(max_length=200, blank=True, default="")
+    stage = models.CharField(max_length=50)
+    project_id = models.CharField(max_length=100, blank=True, default="")
+    user_key = models.BigIntegerField(default=0, help_text="The user's id; 0: no user recorded.")
+    cost_micros = models.BigIntegerField(default=0)
+    saved_micros = models.BigIntegerField(default=0)
+    operations = models.BigIntegerField(default=0)
+    input_tokens = models.BigIntegerField(default=0)
+    output_tokens = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(
+            fields=["day", "provider", "model", "stage", "project_id", "user_key"], name="one_rollup_per_day_key")]
+        indexes = [models.Index(fields=["provider", "day"]), models.Index(fields=["project_id", "day"])]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.provider} {self.model} {self.stage}: {self.cost_micros / 1_000_000}"

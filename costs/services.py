@@ -30,7 +30,9 @@ from .models import (
     PriceChange,
     ProviderType,
 )
+from .attribution import attribute_operations
 from .periods import period_window
+from .rollups import rollups_add
 
 logger = logging.getLogger(__name__)
 MAX_BATCH = 1000
@@ -322,7 +324,7 @@ class RecordResult:
 
 
 @transaction.atomic
-def operations_record(*, operations: list[dict[str, Any]]) -> RecordResult:
+def operations_record(*, operations: list[dict[str, Any]], user=None, api_token=None) -> RecordResult:
     """Record a batch of operations all-or-nothing, each counted once, within the budgets.
 
     Every running total a batch touches is locked first (fixed order), so concurrent writers queue and
@@ -333,6 +335,7 @@ def operations_record(*, operations: list[dict[str, Any]]) -> RecordResult:
         raise ValidationFailed.on("operations", "at least one operation is required")
     if len(operations) > MAX_BATCH:
         raise ValidationFailed.on("operations", f"at most {MAX_BATCH} operations per request")
+    operations = attribute_operations(operations, user=user, api_token=api_token)
     config = configuration_get()
     now = timezone.now()
     table = price_table({op["provider"] for op in operations})
@@ -425,7 +428,7 @@ def operations_record(*, operations: list[dict[str, Any]]) -> RecordResult:
             characters=op.get("characters") or 0, images=op.get("images") or 0, seconds=op.get("seconds") or 0,
             cache_hit=op.get("cache_hit", False), cost=cost, cost_saved=saved, cost_source=source,
             price_snapshot=snapshot, period_start=window[0] if window else None, timestamp=op["timestamp"],
-            recorded_at=now,
+            recorded_at=now, user_id=op.get("user_id"), api_token_id=op.get("api_token_id"),
         ))
         result.accepted.append({"idempotencyKey": key, "cost": float(cost), "costSaved": float(saved),
                                 "costSource": source})
@@ -436,6 +439,7 @@ def operations_record(*, operations: list[dict[str, Any]]) -> RecordResult:
     except IntegrityError:
         raise Conflict("An operation with one of these idempotency keys was recorded concurrently; retry "
                        "the request: already-recorded operations will be acknowledged.") from None
+    rollups_add(rows)
     BudgetTotal.objects.bulk_update(list(totals.values()), ["spent", "held"])
     if holds:
         Hold.objects.bulk_update(list(holds.values()), ["remaining", "provider_remaining"])
