@@ -16,6 +16,7 @@ from aura_site.errors import NotFound, ValidationFailed
 from aura_site.schemas import READ_ERRORS, WRITE_ERRORS, ErrorOut
 
 from . import selectors, services
+from .forecast import period_forecast
 from .models import Alert, CostConfiguration, CostOperation, ExportJob, Hold, Price
 from .schemas import (
     AlertOut,
@@ -123,8 +124,8 @@ def delete_hold(request: HttpRequest, job_id: str):
 
 @router.get("/current-period", response={200: dict, **READ_ERRORS}, auth=read_access(CostOperation))
 def get_current_period(request: HttpRequest):
-    """Spending this period: total, budget, percentage used, held, available, per provider."""
-    return selectors.current_period()
+    """Spending this period: total, budget, percentage used, held, available, per provider, and the forecast."""
+    return {**selectors.current_period(), "forecast": period_forecast()}
 
 
 @router.get("/alerts", response={200: list[AlertOut], **READ_ERRORS}, auth=read_access(Alert))
@@ -187,3 +188,8 @@ def post_optimize_budget(request: HttpRequest, payload: OptimizeIn):
     """Before/after cost of a typical recent run and the changes that fit it to a budget."""
     return selectors.optimize_budget(budget_limit=payload.budget_limit, desired_quality=payload.desired_quality,
                                      deadline_minutes=payload.deadline_minutes, pinned=selectors.pinned_stages())
+
+
+from .analytics_api import router as analytics_router  # noqa: E402  (spend, breakdowns, forecast, webhooks)
+
+router.add_router("", analytics_router)
