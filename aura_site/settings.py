@@ -132,6 +132,12 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = DATA_UPLOAD_MAX_MEMORY_SIZE
 AURA_ENCRYPTION_KEY = env.str("AURA_ENCRYPTION_KEY", default="")
 # Seconds a model probe waits for the provider.
 AURA_PROBE_TIMEOUT = env.float("AURA_PROBE_TIMEOUT", default=10.0)
+# Budget alert webhooks: private/loopback addresses are refused unless this is on (a receiver on the LAN);
+# a failed delivery is retried after base × 2^n seconds, up to the attempt limit.
+AURA_ALLOW_PRIVATE_WEBHOOK_URLS = env.bool("AURA_ALLOW_PRIVATE_WEBHOOK_URLS", default=False)
+AURA_WEBHOOK_TIMEOUT = env.float("AURA_WEBHOOK_TIMEOUT", default=10.0)
+AURA_WEBHOOK_MAX_ATTEMPTS = env.int("AURA_WEBHOOK_MAX_ATTEMPTS", default=5)
+AURA_WEBHOOK_RETRY_BASE_SECONDS = env.float("AURA_WEBHOOK_RETRY_BASE_SECONDS", default=30.0)
 # Where finished cost exports are written before they are downloaded.
 AURA_EXPORT_DIR = Path(env.str("AURA_EXPORT_DIR", default=str(DATA_DIR / "exports")))
 
@@ -142,6 +148,10 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=CELERY_BROKER_URL or "cache+memory://")
 CELERY_TASK_TIME_LIMIT = env.int("AURA_TASK_TIME_LIMIT", default=15 * 60)
 CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 30
+# Periodic tasks (`celery -A aura_site beat`): forecast alerts are checked hourly (each fires once per period).
+CELERY_BEAT_SCHEDULE = {
+    "costs-forecast-alerts": {"task": "costs.tasks.check_forecast_alerts", "schedule": 3600.0},
+}
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")

@@ -6,9 +6,9 @@ import datetime as dt
 from typing import Literal
 
 from ninja import Schema
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, field_validator
 
-from aura_site.schemas import CamelSchema
+from aura_site.schemas import CamelInSchema, CamelSchema
 
 Dimension = Literal["provider", "model", "stage", "project", "user"]
 
@@ -114,3 +114,56 @@ class ForecastOut(CamelSchema):
     overall: ScopeForecastOut
     providers: list[ProviderForecastOut]
     projects: list[ProjectForecastOut]
+
+
+class WebhookIn(CamelInSchema):
+    name: str = Field(min_length=1, max_length=100)
+    url: str = Field(min_length=1, max_length=2000)
+    secret: str = Field(min_length=8, max_length=200, description="Signs each body (HMAC-SHA256); write-only.")
+    slack_format: bool = False
+    enabled: bool = True
+
+    @field_validator("name", "url", "secret")
+    @classmethod
+    def _no_nul(cls, value: str) -> str:
+        if "\x00" in value:
+            raise ValueError("must not contain NUL characters")
+        return value
+
+
+class WebhookUpdateIn(WebhookIn):
+    """Full or partial; server-set fields of a full object are accepted and ignored; no secret keeps it."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=100)
+    url: str | None = Field(default=None, min_length=1, max_length=2000)
+    secret: str | None = Field(default=None, min_length=8, max_length=200)
+    slack_format: bool | None = None
+    enabled: bool | None = None
+    id: int | None = None
+    has_secret: bool | None = None
+    created_at: dt.datetime | None = None
+    updated_at: dt.datetime | None = None
+
+
+class WebhookOut(CamelSchema):
+    id: int
+    name: str
+    url: str
+    slack_format: bool
+    enabled: bool
+    has_secret: bool = True
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+class DeliveryOut(CamelSchema):
+    id: int
+    webhook_id: int
+    event: str
+    state: str
+    attempts: int
+    status_code: int | None
+    error: str
+    created_at: dt.datetime
+    last_attempt_at: dt.datetime | None
+    delivered_at: dt.datetime | None

@@ -190,6 +190,8 @@ def post_optimize_budget(request: HttpRequest, payload: OptimizeIn):
                                      deadline_minutes=payload.deadline_minutes, pinned=selectors.pinned_stages())
 
 
-from .analytics_api import router as analytics_router  # noqa: E402  (spend, breakdowns, forecast, webhooks)
+from .analytics_api import router as analytics_router  # noqa: E402  (spend, breakdowns, forecast)
+from .webhooks_api import router as webhooks_router  # noqa: E402
 
 router.add_router("", analytics_router)
+router.add_router("", webhooks_router)

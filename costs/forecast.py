@@ -8,10 +8,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
-from .models import ZERO, BudgetTotal, CostRollup
+from .models import ZERO, Alert, BudgetTotal, CostRollup
 from .periods import period_window
 from .rollups import MICROS, local_day
 from .services import configuration_get
@@ -89,3 +90,36 @@ def period_forecast(*, now: dt.datetime | None = None) -> dict[str, Any] | None:
             spent=spent.get((BudgetTotal.PROJECT, p), ZERO), rate=by_project.get(p, ZERO), budget=None,
             now=now, end=end)} for p in sorted(projects)],
     }
+
+
+def forecast_alerts_raise(*, now: dt.datetime | None = None) -> list[Alert]:
+    """Alert, once per period and scope, when a budget will be reached before the period ends at this pace.
+
+    Off unless the configuration's `forecastAlertsEnabled` is on; delivered like every alert (the page,
+    e-mail when enabled, webhooks).
+    """
+    from .services import Scope, _raise_alerts, money
+
+    config = configuration_get()
+    forecast = period_forecast(now=now) if config.forecast_alerts_enabled else None
+    if forecast is None:
+        return []
+    start = forecast["periodStart"]
+    scopes = [(BudgetTotal.OVERALL, "", forecast["overall"])] + [
+        (BudgetTotal.PROVIDER, row["provider"], row) for row in forecast["providers"]]
+    candidates = []
+    for scope_name, key, row in scopes:
+        if row["budgetReachedOn"] is None or row["budget"] is None:
+            continue
+        label = Scope(scope_name, key, None).label
+        label = f"{key}'s budget" if scope_name == BudgetTotal.PROVIDER else label
+        budget = Decimal(str(row["budget"]))
+        candidates.append(Alert(
+            dedupe_key=f"forecast:{scope_name}:{key}:{start.isoformat()}"[:300], period_start=start,
+            scope=scope_name, key=key, threshold=100, spent=money(row["spent"]), budget=money(budget),
+            message=(f"At this pace {'the overall budget' if scope_name == BudgetTotal.OVERALL else label} "
+                     f"({budget:.2f} {config.currency}) is reached on {row['budgetReachedOn']:%-d %B %Y}, "
+                     f"before the period ends (projected {row['projectedSpend']:.2f} {config.currency})."),
+        ))
+    with transaction.atomic():
+        return _raise_alerts(config, candidates)

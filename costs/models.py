@@ -49,6 +49,8 @@ class CostConfiguration(models.Model):
     provider_budgets = models.JSONField(default=dict, blank=True)
     hard_budget_limit = models.BooleanField(default=False)
     enable_project_tracking = models.BooleanField(default=False)
+    forecast_alerts_enabled = models.BooleanField(
+        default=False, help_text="Alert once per period when a budget will be reached before the period ends.")
     updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -251,3 +253,52 @@ class CostRollup(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} {self.provider} {self.model} {self.stage}: {self.cost_micros / 1_000_000}"
+
+
+class Webhook(models.Model):
+    """Where alerts are POSTed, signed with the webhook's secret (kept encrypted, never shown again)."""
+
+    name = models.CharField(max_length=100, unique=True)
+    url = models.URLField(max_length=2000)
+    secret_encrypted = models.TextField(editable=False)
+    slack_format = models.BooleanField(default=False, help_text="Send Slack-compatible JSON ({\"text\": …}).")
+    enabled = models.BooleanField(default=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class WebhookDelivery(models.Model):
+    """One message to one webhook and how its attempts went (the delivery log)."""
+
+    class State(models.TextChoices):
+        PENDING = "pending"
+        DELIVERED = "delivered"
+        FAILED = "failed"
+
+    webhook = models.ForeignKey(Webhook, on_delete=models.CASCADE, related_name="deliveries")
+    event = models.CharField(max_length=50)
+    alert = models.ForeignKey(Alert, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    body = models.TextField(help_text="The exact bytes sent (UTF-8), which the signature covers.")
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    error = models.CharField(max_length=500, blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "webhook deliveries"
+        constraints = [models.UniqueConstraint(fields=["webhook", "alert"], name="one_delivery_per_alert")]
+
+    def __str__(self) -> str:
+        return f"{self.event} to {self.webhook} ({self.state})"

@@ -27,6 +27,7 @@ class ConfigurationIn(CamelInSchema):
     provider_budgets: dict[str, Money] | None = Field(default=None, max_length=100)
     hard_budget_limit: bool | None = None
     enable_project_tracking: bool | None = None
+    forecast_alerts_enabled: bool | None = None
 
 
 class ConfigurationOut(CamelSchema):
@@ -43,6 +44,7 @@ class ConfigurationOut(CamelSchema):
     provider_budgets: dict[str, float]
     hard_budget_limit: bool
     enable_project_tracking: bool
+    forecast_alerts_enabled: bool
     updated_at: dt.datetime
 
 

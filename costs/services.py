@@ -33,6 +33,7 @@ from .models import (
 from .attribution import attribute_operations
 from .periods import period_window
 from .rollups import rollups_add
+from .webhooks import alerts_notify
 
 logger = logging.getLogger(__name__)
 MAX_BATCH = 1000
@@ -62,7 +63,7 @@ def configuration_get() -> CostConfiguration:
 CONFIG_FIELDS = (
     "user_id", "overall_monthly_budget", "period_type", "custom_start", "custom_end", "currency",
     "alert_thresholds", "email_notifications_enabled", "notification_email", "alert_frequency",
-    "provider_budgets", "hard_budget_limit", "enable_project_tracking",
+    "provider_budgets", "hard_budget_limit", "enable_project_tracking", "forecast_alerts_enabled",
 )
 
 
@@ -280,6 +281,8 @@ def _raise_alerts(config: CostConfiguration, candidates: list[Alert]) -> list[Al
     keys = [a.dedupe_key for a in fresh]
     if fresh and config.email_notifications_enabled:
         transaction.on_commit(lambda: alerts_email(dedupe_keys=keys))
+    if fresh:
+        transaction.on_commit(lambda: alerts_notify(dedupe_keys=keys))
     return list(Alert.objects.filter(dedupe_key__in=keys)) if keys else []
 
 

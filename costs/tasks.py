@@ -5,6 +5,8 @@ from __future__ import annotations
 from celery import shared_task
 
 from .exports import export_write
+from .forecast import forecast_alerts_raise
+from .webhooks import delivery_attempt
 
 
 @shared_task(acks_late=True)
@@ -12,3 +14,19 @@ def write_export(export_id: str) -> dict:
     """Write one export file (running it twice rewrites the same file)."""
     export = export_write(export_id=export_id)
     return {"exportId": str(export.id), "state": export.state, "rows": export.rows}
+
+
+@shared_task(acks_late=True)
+def deliver_webhook(delivery_id: int, attempt: int) -> dict:
+    """Make one attempt of a webhook delivery and queue the next one, with backoff, if it is due."""
+    outcome = delivery_attempt(delivery_id=delivery_id, attempt=attempt)
+    if outcome.retry_in is not None:
+        deliver_webhook.apply_async((delivery_id, attempt + 1), countdown=outcome.retry_in)
+    return {"deliveryId": delivery_id, "attempt": attempt, "sent": outcome.sent, "state": outcome.state,
+            "statusCode": outcome.status_code}
+
+
+@shared_task(acks_late=True)
+def check_forecast_alerts() -> dict:
+    """Raise the forecast alerts that are due (each at most once per period); run periodically."""
+    return {"alerts": len(forecast_alerts_raise())}
