@@ -156,11 +156,15 @@ def test_a_url_that_became_private_is_refused_at_send_time(owner_api, local_ok, 
 
 
 def test_running_an_attempt_twice_sends_once(owner_api, local_ok, webhook_receiver):
+    webhook_receiver.statuses = [500]
     webhook = webhooks.webhook_create(name="w", url=webhook_receiver.url, secret=SECRET)
     delivery = WebhookDelivery.objects.create(webhook=webhook, event="test", body="{}")
-    assert webhooks.delivery_attempt(delivery_id=delivery.pk, attempt=1).sent
-    assert not webhooks.delivery_attempt(delivery_id=delivery.pk, attempt=1).sent
+    first = webhooks.delivery_attempt(delivery_id=delivery.pk, attempt=1)
+    assert first.sent and first.state == "pending" and first.retry_in is not None
+    assert not webhooks.delivery_attempt(delivery_id=delivery.pk, attempt=1).sent  # a redelivered task
     assert len(webhook_receiver.requests) == 1
+    assert webhooks.delivery_attempt(delivery_id=delivery.pk, attempt=2).state == "delivered"
+    assert len(webhook_receiver.requests) == 2
 
 
 def test_a_budget_alert_reaches_every_enabled_webhook_once(owner_api, local_ok, webhook_receiver):
