@@ -107,9 +107,14 @@ def webhook_add(request: HttpRequest) -> HttpResponse:
                 name = to_snake(e.field)
                 form.add_error(name if name in form.fields else None, e.message)
         else:
+            if request.htmx:  # the section is swapped in place, with an empty form
+                return render(request, "costs/costs_webhooks.html",
+                              webhooks_context(request) | {"added": form.cleaned_data["name"]})
             messages.success(request, f"Webhook {form.cleaned_data['name']!r} added.")
             return _back(request)
-    return render(request, "costs/costs_webhooks.html", webhooks_context(request, form), status=422)
+    # htmx swaps only 2xx answers: the form comes back with its errors; without htmx the status says it.
+    return render(request, "costs/costs_webhooks.html", webhooks_context(request, form),
+                  status=200 if request.htmx else 422)
 
 
 @require_POST
