@@ -32,8 +32,8 @@ from django.db.models import Sum  # noqa: E402
 from django.db.models.functions import TruncDate  # noqa: E402
 from django.test.utils import setup_test_environment  # noqa: E402
 
-MODELS = [("OpenAI", "gpt-4o"), ("OpenAI", "gpt-4o-mini"), ("Anthropic", "claude-sonnet"), ("Anthropic", "claude-haiku"),
-          ("Gemini", "gemini-flash"), ("Gemini", "gemini-pro")]
+MODELS = [("OpenAI", "gpt-4o"), ("OpenAI", "gpt-4o-mini"), ("Anthropic", "claude-sonnet"),
+          ("Anthropic", "claude-haiku"), ("Gemini", "gemini-flash"), ("Gemini", "gemini-pro")]
 STAGES = ["script", "visual", "narration", "refinement"]
 PROJECTS = ["alpha", "beta", "gamma"]
 BATCH = 5000

@@ -47,8 +47,10 @@ def insights_context(request: HttpRequest) -> dict:
     breakdowns = analytics.breakdowns(span=span, limit=5)
     rows = [{"period": period, "cells": [s["points"][i]["cost"] for s in spend["series"]],
              "total": spend["totals"][i]["cost"]} for i, period in enumerate(spend["periods"])]
-    return {"range_form": form, "spend": spend, "spend_rows": rows, "range_days": span.days, "chart": stacked_bars(spend),
-            "breakdowns": breakdowns, "breakdown_rows": [(name, breakdowns[name]) for name in analytics.DIMENSIONS],
+    return {"range_form": form, "spend": spend, "spend_rows": rows, "range_days": span.days,
+            "chart": stacked_bars(spend),
+            "breakdowns": breakdowns,
+            "breakdown_rows": [(name, breakdowns[name]) for name in analytics.DIMENSIONS],
             **forecast_context()}
 
 

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from aura_site.errors import Conflict, FieldError, NotFound, PaymentRequired, ValidationFailed
 
+from .attribution import attribute_operations
 from .currencies import CURRENCIES
 from .models import (
     ZERO,
@@ -30,7 +31,6 @@ from .models import (
     PriceChange,
     ProviderType,
 )
-from .attribution import attribute_operations
 from .periods import period_window
 from .rollups import rollups_add
 from .webhooks import alerts_notify

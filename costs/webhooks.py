@@ -223,8 +223,9 @@ def delivery_attempt(*, delivery_id: int, attempt: int) -> Attempt:
         try:
             webhook_url_check(webhook.url)
             body = delivery.body.encode()
-            headers = {"Content-Type": "application/json", "User-Agent": USER_AGENT, SIGNATURE_HEADER: sign(secret, body),
-                       "X-Aura-Event": delivery.event, "X-Aura-Delivery": str(delivery.pk)}
+            headers = {"Content-Type": "application/json", "User-Agent": USER_AGENT,
+                       SIGNATURE_HEADER: sign(secret, body), "X-Aura-Event": delivery.event,
+                       "X-Aura-Delivery": str(delivery.pk)}
             with httpx.Client(follow_redirects=False, timeout=settings.AURA_WEBHOOK_TIMEOUT, trust_env=False) as client:
                 response = client.post(webhook.url, content=body, headers=headers)
             status_code = response.status_code

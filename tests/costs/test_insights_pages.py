@@ -40,7 +40,8 @@ def test_the_costs_page_shows_the_chart_its_table_breakdowns_and_the_forecast(sp
     html = _client(viewer).get("/costs/").content.decode()
     assert 'data-testid="spend-chart"' in html and 'role="img"' in html
     assert html.count('<rect x=') == 20  # 10 days × 2 providers
-    table = html[html.index('data-testid="spend-table"'):html.index("</table>", html.index('data-testid="spend-table"'))]
+    start = html.index('data-testid="spend-table"')
+    table = html[start:html.index("</table>", start)]
     assert "<th scope=\"row\">2026-11-01</th><td>2.00</td><td>1.00</td><td>3.00</td>" in table
     assert "<th scope=\"row\">2026-11-30</th><td>0.00</td><td>0.00</td><td>0.00</td>" in table
     assert 'data-testid="breakdown-user"' in html and "<td>owner</td>" in html

@@ -11,7 +11,9 @@ from django.core.management import call_command
 from django.db.models import Count, Sum
 from django.db.models.functions import TruncDate
 from django.test import Client
-from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from aura_site.models import ApiToken
 from costs import services

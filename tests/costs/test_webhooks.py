@@ -16,7 +16,6 @@ import time_machine
 from costs import services, webhooks
 from costs.forecast import forecast_alerts_raise
 from costs.models import Alert, Webhook, WebhookDelivery
-from tests.webhook_receiver import webhook_receiver  # noqa: F401  (fixture)
 
 # Deliveries are queued when the transaction commits, as in production: the tests commit.
 pytestmark = pytest.mark.django_db(transaction=True)

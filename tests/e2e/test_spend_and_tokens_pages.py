@@ -14,7 +14,6 @@ from playwright.sync_api import expect
 from aura_site.models import ApiToken
 from costs import services
 from costs.forecast import period_forecast
-from tests.webhook_receiver import webhook_receiver  # noqa: F401  (fixture)
 
 from .conftest import screenshot
 
