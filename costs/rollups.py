@@ -53,7 +53,8 @@ def _upsert(sums: dict[RollupKey, list[int]]) -> None:
     sql = (f"INSERT INTO {table} ({', '.join(columns)}) VALUES {', '.join([placeholders] * len(sums))} "
            f"ON CONFLICT ({', '.join(KEY_COLUMNS)}) DO UPDATE SET {updates}")
     params: list = []
-    for key, values in sums.items():
+    # Keys in one fixed order: two batches upserting the same rows lock them in the same order (no deadlock).
+    for key, values in sorted(sums.items()):
         params += [*key, *values]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 from django.db.models import Count, Sum
 from django.db.models.functions import TruncDate
 from django.test import Client
@@ -149,3 +152,32 @@ def test_the_rebuild_command_recomputes_rollups_after_a_time_zone_change(setting
     settings.TIME_ZONE = "Asia/Tokyo"
     call_command("rebuild_cost_rollups")
     assert list(CostRollup.objects.values_list("day", flat=True)) == [dt.date(2026, 11, 11)]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_batches_over_the_same_groups_add_up_exactly(owner, api_client_for, settings):
+    """No budget period in force (nothing else serialises the writers), keys in opposite orders."""
+    settings.TIME_ZONE = "UTC"
+    services.configuration_update(data={"period_type": "Custom", "custom_start": dt.date(2020, 1, 1),
+                                        "custom_end": dt.date(2020, 1, 2)})
+    groups = [{"stage": s, "provider": p, "model": m} for s in ("script", "visual") for p in ("OpenAI", "Gemini")
+              for m in ("a", "b")]
+    barrier = threading.Barrier(8)
+
+    def post(worker: int) -> int:
+        client = api_client_for(owner)
+        ordered = groups if worker % 2 else list(reversed(groups))
+        body = {"operations": [{"idempotencyKey": f"w{worker}-{i}", "cost": 0.125, **g}
+                               for i, g in enumerate(ordered * 3)]}
+        barrier.wait()
+        try:
+            return client.post(f"{BASE}/operations", body).status_code
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        statuses = list(pool.map(post, range(8)))
+    assert statuses == [200] * 8
+    assert CostOperation.objects.count() == 8 * 24
+    assert _rollups() == _grouped_ledger("UTC")
+    assert sum(r.operations for r in CostRollup.objects.all()) == 192
