@@ -73,4 +73,5 @@ class ApiToken(models.Model):
         now = timezone.now()
         if self.last_used_at is None or now - self.last_used_at > LAST_USED_RESOLUTION:
             type(self).objects.filter(pk=self.pk).update(last_used_at=now)
+        self.user.api_token = self  # the ledger records which token posted an operation
         return self.user

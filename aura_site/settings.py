@@ -178,6 +178,12 @@ AURA_ALLOW_PRIVATE_PROVIDER_URLS = env.bool("AURA_ALLOW_PRIVATE_PROVIDER_URLS", 
 # A run's provider calls: seconds per request, and the SDKs' retries on 429/5xx and connection errors.
 AURA_RUN_TIMEOUT = env.float("AURA_RUN_TIMEOUT", default=120.0)
 AURA_RUN_MAX_RETRIES = env.int("AURA_RUN_MAX_RETRIES", default=2)
+# Budget alert webhooks: private/loopback addresses are refused unless this is on (a receiver on the LAN);
+# a failed delivery is retried after base × 2^n seconds, up to the attempt limit.
+AURA_ALLOW_PRIVATE_WEBHOOK_URLS = env.bool("AURA_ALLOW_PRIVATE_WEBHOOK_URLS", default=False)
+AURA_WEBHOOK_TIMEOUT = env.float("AURA_WEBHOOK_TIMEOUT", default=10.0)
+AURA_WEBHOOK_MAX_ATTEMPTS = env.int("AURA_WEBHOOK_MAX_ATTEMPTS", default=5)
+AURA_WEBHOOK_RETRY_BASE_SECONDS = env.float("AURA_WEBHOOK_RETRY_BASE_SECONDS", default=30.0)
 # Where finished cost exports are written before they are downloaded.
 AURA_EXPORT_DIR = Path(env.str("AURA_EXPORT_DIR", default=str(DATA_DIR / "exports")))
 
@@ -221,6 +227,8 @@ AURA_EXPORT_RETENTION_HOURS = env.float("AURA_EXPORT_RETENTION_HOURS", default=2
 # celery beat runs the sweeper: `celery -A aura_site beat` next to the workers (see README).
 CELERY_BEAT_SCHEDULE = {
     "sweep-tasks": {"task": "aura_site.sweep_tasks", "schedule": env.float("AURA_SWEEP_EVERY", default=60.0)},
+    # Forecast alerts are checked hourly (each fires once per period).
+    "costs-forecast-alerts": {"task": "costs.tasks.check_forecast_alerts", "schedule": 3600.0},
 }
 
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")

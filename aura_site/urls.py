@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from . import health, views
+from . import health, token_views, views
 from .api import api
 
 handler500 = "aura_site.views.server_error"
@@ -21,4 +21,7 @@ urlpatterns = [
     path("preferences/", include("preferences.urls")),
     path("models/", include("models_selection.urls")),
     path("costs/", include("costs.urls")),
+    path("account/tokens/", token_views.tokens_page, name="tokens"),
+    path("account/tokens/new/", token_views.token_create_view, name="token_create"),
+    path("account/tokens/<int:token_id>/revoke/", token_views.token_revoke_view, name="token_revoke"),
 ]

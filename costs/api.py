@@ -17,6 +17,7 @@ from aura_site.errors import NotFound, ValidationFailed
 from aura_site.schemas import READ_ERRORS, WRITE_ERRORS, DbId, ErrorOut
 
 from . import selectors, services
+from .forecast import period_forecast
 from .models import Alert, CostConfiguration, CostOperation, ExportJob, Hold, Price
 from .schemas import (
     AlertOut,
@@ -97,7 +98,8 @@ def put_model_price(request: HttpRequest, provider_name: str, model_id: str, pay
 def post_operations(request: HttpRequest, payload: OperationIn | OperationBatchIn):
     """Record one operation or a batch (≤ 1,000); a repeated idempotencyKey is acknowledged, not counted."""
     items = payload.operations if isinstance(payload, OperationBatchIn) else [payload]
-    return services.operations_record(operations=[i.model_dump() for i in items])
+    return services.operations_record(operations=[i.model_dump() for i in items], user=request.user,
+                                      api_token=getattr(request.user, "api_token", None))
 
 
 class OperationsQuery(Schema):
@@ -142,8 +144,8 @@ def delete_hold(request: HttpRequest, job_id: str):
 
 @router.get("/current-period", response={200: CurrentPeriodOut, **READ_ERRORS}, auth=read_access(CostOperation))
 def get_current_period(request: HttpRequest):
-    """Spending this period: total, budget, percentage used, held, available, per provider."""
-    return selectors.current_period()
+    """Spending this period: total, budget, percentage used, held, available, per provider, and the forecast."""
+    return {**selectors.current_period(), "forecast": period_forecast()}
 
 
 @router.get("/alerts", response={200: list[AlertOut], **READ_ERRORS}, auth=read_access(Alert))
@@ -212,3 +214,10 @@ def post_optimize_budget(request: HttpRequest, payload: OptimizeIn):
     """Before/after cost of a typical recent run and the changes that fit it to a budget."""
     return selectors.optimize_budget(budget_limit=payload.budget_limit, desired_quality=payload.desired_quality,
                                      deadline_minutes=payload.deadline_minutes, pinned=selectors.pinned_stages())
+
+
+from .analytics_api import router as analytics_router  # noqa: E402  (spend, breakdowns, forecast)
+from .webhooks_api import router as webhooks_router  # noqa: E402
+
+router.add_router("", analytics_router)
+router.add_router("", webhooks_router)

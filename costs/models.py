@@ -50,6 +50,8 @@ class CostConfiguration(models.Model):
     provider_budgets = models.JSONField(default=dict, blank=True)
     hard_budget_limit = models.BooleanField(default=False)
     enable_project_tracking = models.BooleanField(default=False)
+    forecast_alerts_enabled = models.BooleanField(
+        default=False, help_text="Alert once per period when a budget will be reached before the period ends.")
     updated_at = models.DateTimeField(default=timezone.now)
     history = HistoricalRecords()
 
@@ -128,6 +130,11 @@ class CostOperation(models.Model):
     period_start = models.DateTimeField(null=True, blank=True)
     timestamp = models.DateTimeField(default=timezone.now, db_index=True)
     recorded_at = models.DateTimeField(default=timezone.now)
+    # Who spent it: the signed-in user (or a run's creator) and, for REST clients, the token used.
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                             related_name="+")
+    api_token = models.ForeignKey("aura_site.ApiToken", null=True, blank=True, on_delete=models.SET_NULL,
+                                  related_name="+")
 
     class Meta:
         ordering = ["timestamp", "id"]
@@ -226,3 +233,80 @@ class ExportJob(models.Model):
     @property
     def path(self):
         return settings.AURA_EXPORT_DIR / f"{self.id}.{self.format}"
+
+
+class CostRollup(models.Model):
+    """Daily spend of one provider × model × stage × project × user, in the configured time zone.
+
+    Maintained in the same transaction as the ledger insert, so analytics never scan the ledger. Money
+    is kept in integer millionths (the ledger's precision): sums stay exact on every database.
+    """
+
+    day = models.DateField()
+    provider = models.CharField(max_length=100)
+    model = models.CharField(max_length=200, blank=True, default="")
+    stage = models.CharField(max_length=50)
+    project_id = models.CharField(max_length=100, blank=True, default="")
+    user_key = models.BigIntegerField(default=0, help_text="The user's id; 0: no user recorded.")
+    cost_micros = models.BigIntegerField(default=0)
+    saved_micros = models.BigIntegerField(default=0)
+    operations = models.BigIntegerField(default=0)
+    input_tokens = models.BigIntegerField(default=0)
+    output_tokens = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(
+            fields=["day", "provider", "model", "stage", "project_id", "user_key"], name="one_rollup_per_day_key")]
+        indexes = [models.Index(fields=["provider", "day"]), models.Index(fields=["project_id", "day"])]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.provider} {self.model} {self.stage}: {self.cost_micros / 1_000_000}"
+
+
+class Webhook(models.Model):
+    """Where alerts are POSTed, signed with the webhook's secret (kept encrypted, never shown again)."""
+
+    name = models.CharField(max_length=100, unique=True)
+    url = models.URLField(max_length=2000)
+    secret_encrypted = models.TextField(editable=False)
+    slack_format = models.BooleanField(default=False, help_text="Send Slack-compatible JSON ({\"text\": …}).")
+    enabled = models.BooleanField(default=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class WebhookDelivery(models.Model):
+    """One message to one webhook and how its attempts went (the delivery log)."""
+
+    class State(models.TextChoices):
+        PENDING = "pending"
+        DELIVERED = "delivered"
+        FAILED = "failed"
+
+    webhook = models.ForeignKey(Webhook, on_delete=models.CASCADE, related_name="deliveries")
+    event = models.CharField(max_length=50)
+    alert = models.ForeignKey(Alert, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    body = models.TextField(help_text="The exact bytes sent (UTF-8), which the signature covers.")
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    error = models.CharField(max_length=500, blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "webhook deliveries"
+        constraints = [models.UniqueConstraint(fields=["webhook", "alert"], name="one_delivery_per_alert")]
+
+    def __str__(self) -> str:
+        return f"{self.event} to {self.webhook} ({self.state})"

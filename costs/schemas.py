@@ -31,6 +31,7 @@ class ConfigurationIn(CamelInSchema):
     provider_budgets: dict[ProviderName, money_type(le=MONEY_COLUMN_MAX)] | None = Field(default=None, max_length=100)
     hard_budget_limit: bool | None = None
     enable_project_tracking: bool | None = None
+    forecast_alerts_enabled: bool | None = None
 
 
 class ConfigurationOut(CamelSchema):
@@ -47,6 +48,7 @@ class ConfigurationOut(CamelSchema):
     provider_budgets: dict[str, float]
     hard_budget_limit: bool
     enable_project_tracking: bool
+    forecast_alerts_enabled: bool
     updated_at: dt.datetime
 
 

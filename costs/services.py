@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from aura_site.errors import Conflict, FieldError, NotFound, PaymentRequired, ValidationFailed
 
+from .attribution import attribute_operations
 from .currencies import CURRENCIES
 from .ledger_sql import TotalChange, rows_insert_new, totals_add
 from .models import (
@@ -33,6 +34,8 @@ from .models import (
     ProviderType,
 )
 from .periods import period_window
+from .rollups import rollups_add
+from .webhooks import alerts_notify
 
 logger = logging.getLogger(__name__)
 MAX_BATCH = 1000
@@ -62,7 +65,7 @@ def configuration_get() -> CostConfiguration:
 CONFIG_FIELDS = (
     "user_id", "overall_monthly_budget", "period_type", "custom_start", "custom_end", "currency",
     "alert_thresholds", "email_notifications_enabled", "notification_email", "alert_frequency",
-    "provider_budgets", "hard_budget_limit", "enable_project_tracking",
+    "provider_budgets", "hard_budget_limit", "enable_project_tracking", "forecast_alerts_enabled",
 )
 
 
@@ -331,6 +334,8 @@ def _raise_alerts(config: CostConfiguration, candidates: list[Alert]) -> list[Al
     keys = [a.dedupe_key for a in fresh]
     if fresh and config.email_notifications_enabled:
         transaction.on_commit(lambda: alerts_email(dedupe_keys=keys))
+    if fresh:
+        transaction.on_commit(lambda: alerts_notify(dedupe_keys=keys))
     return sorted(fresh, key=lambda a: (a.raised_at, a.pk), reverse=True)
 
 
@@ -374,7 +379,7 @@ class RecordResult:
     total_cost: Decimal = ZERO
 
 
-def operations_record(*, operations: list[dict[str, Any]]) -> RecordResult:
+def operations_record(*, operations: list[dict[str, Any]], user=None, api_token=None) -> RecordResult:
     """Record a batch of operations all-or-nothing, each counted once, within the budgets.
 
     Reads and inserts come first: the configuration, the prices, the job's hold, then the ledger rows
@@ -386,6 +391,7 @@ def operations_record(*, operations: list[dict[str, Any]]) -> RecordResult:
         raise ValidationFailed.on("operations", "at least one operation is required")
     if len(operations) > MAX_BATCH:
         raise ValidationFailed.on("operations", f"at most {MAX_BATCH} operations per request")
+    operations = attribute_operations(operations, user=user, api_token=api_token)
     with transaction.atomic():
         config = configuration_get()
         now = timezone.now()
@@ -436,10 +442,11 @@ def operations_record(*, operations: list[dict[str, Any]]) -> RecordResult:
                 characters=op.get("characters") or 0, images=op.get("images") or 0, seconds=op.get("seconds") or 0,
                 cache_hit=op.get("cache_hit", False), cost=cost, cost_saved=saved, cost_source=source,
                 price_snapshot=snapshot, period_start=window[0] if window else None, timestamp=op["timestamp"],
-                recorded_at=now,
+                recorded_at=now, user_id=op.get("user_id"), api_token_id=op.get("api_token_id"),
             ))
         inserted = {key for (key,) in rows_insert_new(CostOperation, rows, unique="idempotency_key",
                                                       returning=("idempotency_key",))}
+        rollups_add([row for row in rows if row.idempotency_key in inserted])
 
         # What each accepted operation adds to each running total (drawing down its job's hold first).
         result = RecordResult()

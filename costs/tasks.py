@@ -5,6 +5,8 @@ from __future__ import annotations
 from celery import shared_task
 
 from .export_lifecycle import export_run
+from .forecast import forecast_alerts_raise
+from .webhooks import delivery_attempt
 
 
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True)
@@ -14,3 +16,19 @@ def write_export(self, export_id: str) -> dict:
     if export is None:
         return {"exportId": export_id, "state": "MISSING", "rows": 0}
     return {"exportId": str(export.id), "state": export.state, "rows": export.rows}
+
+
+@shared_task(acks_late=True)
+def deliver_webhook(delivery_id: int, attempt: int) -> dict:
+    """Make one attempt of a webhook delivery and queue the next one, with backoff, if it is due."""
+    outcome = delivery_attempt(delivery_id=delivery_id, attempt=attempt)
+    if outcome.retry_in is not None:
+        deliver_webhook.apply_async((delivery_id, attempt + 1), countdown=outcome.retry_in)
+    return {"deliveryId": delivery_id, "attempt": attempt, "sent": outcome.sent, "state": outcome.state,
+            "statusCode": outcome.status_code}
+
+
+@shared_task(acks_late=True)
+def check_forecast_alerts() -> dict:
+    """Raise the forecast alerts that are due (each at most once per period); run periodically."""
+    return {"alerts": len(forecast_alerts_raise())}

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import insights_views, views
 
 app_name = "costs"
 urlpatterns = [
@@ -14,4 +14,10 @@ urlpatterns = [
     path("jobs/<str:job_id>/meter/", views.job_meter, name="meter"),
     path("jobs/<str:job_id>/export/", views.export_start, name="export"),
     path("exports/<uuid:export_id>/", views.export_status, name="export_status"),
+    path("insights/", insights_views.insights_panel, name="insights"),
+    path("webhooks/", insights_views.webhooks_panel, name="webhooks"),
+    path("webhooks/add/", insights_views.webhook_add, name="webhook_add"),
+    path("webhooks/<int:webhook_id>/test/", insights_views.webhook_test, name="webhook_test"),
+    path("webhooks/<int:webhook_id>/delete/", insights_views.webhook_delete, name="webhook_delete"),
+    path("forecast-alerts/", insights_views.forecast_alerts_toggle, name="forecast_alerts"),
 ]

@@ -20,6 +20,7 @@ from aura_site.errors import DomainError
 
 from . import selectors, services
 from .forms import ConfigurationForm, OptimizeForm, PriceForm
+from .insights_views import insights_context, webhooks_context
 from .models import Alert, CostConfiguration, CostOperation, ExportJob, Hold, Price
 
 
@@ -67,6 +68,7 @@ def _page_context(request: HttpRequest, form, optimize=None, optimize_form=None)
         "optimize": optimize, "optimize_form": optimize_form or OptimizeForm(),
         "may_configure": can(request.user, CostConfiguration, "change"),
         "may_price": can(request.user, Price, "change"), "may_ack": can(request.user, Alert, "change"),
+        **insights_context(request), **webhooks_context(request),
     }
 
 

@@ -366,3 +366,8 @@ def model_explain(*, stage: str, provider: str, model_id: str) -> Explanation:
         verdict = "keep"
         reasons.append(f"Keep {row.model_id}: it is available, current and no suitable model is cheaper.")
     return Explanation(stage, chosen, recommended, verdict, reasons)
+
+
+def job_creators(*, job_ids: set[str]) -> dict[str, int]:
+    """Who created each of these runs (job id → user id), for runs with a known creator."""
+    return dict(Job.objects.filter(pk__in=job_ids, created_by__isnull=False).values_list("pk", "created_by_id"))

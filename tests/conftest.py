@@ -21,8 +21,9 @@ from aura_site.celery import app as celery_app
 from aura_site.models import ApiToken
 
 ROOT = Path(__file__).resolve().parent.parent
-# The fake AI provider server (`fake_provider` fixture) for probe tests and browser tests.
-pytest_plugins = ["tests.fake_provider"]
+# The fake AI provider server (`fake_provider` fixture) for probe tests and browser tests, and a webhook
+# receiver (`webhook_receiver`) for alert deliveries.
+pytest_plugins = ["tests.fake_provider", "tests.webhook_receiver"]
 
 
 class ApiClient:
