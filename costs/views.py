@@ -41,12 +41,19 @@ def _bar_class(percent: float | None, thresholds: list[int]) -> str:
     return "warn" if percent >= (thresholds[0] if thresholds else 75) else "ok"
 
 
+def _bar_value(percent: float | None) -> float:
+    """A progress bar's aria-valuenow: never past its maximum of 100 (the text says how far over)."""
+    return min(max(percent or 0, 0), 100)
+
+
 def _period_context() -> dict:
     period = selectors.current_period()
     thresholds = period["alertThresholds"] or []
     period["barClass"] = _bar_class(period["percentageUsed"], thresholds)
+    period["barValue"] = _bar_value(period["percentageUsed"])
     for row in period["providers"]:
         row["barClass"] = _bar_class(row["percentageUsed"], thresholds)
+        row["barValue"] = _bar_value(row["percentageUsed"])
     return {"period": period}
 
 
@@ -61,8 +68,10 @@ def costs_page(request: HttpRequest) -> HttpResponse:
 def _page_context(request: HttpRequest, form, optimize=None, optimize_form=None) -> dict:
     recent = (CostOperation.objects.exclude(job_id="").values("job_id").annotate(total=Sum("cost"))
               .order_by("-total")[:10])
+    period = _period_context()
     return {
-        "form": form, **_period_context(), "alerts": list(Alert.objects.filter(acknowledged_at__isnull=True)[:20]),
+        "form": form, **period, "currency": period["period"]["currency"],
+        "alerts": list(Alert.objects.filter(acknowledged_at__isnull=True)[:20]),
         "prices": list(Price.objects.all()), "price_form": PriceForm(), "recent_jobs": list(recent),
         "optimize": optimize, "optimize_form": optimize_form or OptimizeForm(),
         "may_configure": can(request.user, CostConfiguration, "change"),
@@ -135,7 +144,8 @@ def optimize(request: HttpRequest) -> HttpResponse:
         result = selectors.optimize_budget(
             budget_limit=form.cleaned_data["budget_limit"], desired_quality=form.cleaned_data["desired_quality"],
             deadline_minutes=form.cleaned_data["deadline_minutes"], pinned=selectors.pinned_stages())
-    return render(request, "costs/optimize_result.html", {"optimize": result, "optimize_form": form})
+    return render(request, "costs/optimize_result.html", {"optimize": result, "optimize_form": form,
+                                                          "currency": services.configuration_get().currency})
 
 
 def _meter_context(job_id: str) -> dict:
