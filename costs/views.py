@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 from django.contrib import messages
@@ -17,6 +18,7 @@ from pydantic.alias_generators import to_snake
 
 from aura_site.auth import can
 from aura_site.errors import DomainError
+from aura_site.polling import Poll, attempt_of, poll_next
 
 from . import selectors, services
 from .forms import ConfigurationForm, OptimizeForm, PriceForm
@@ -187,7 +189,17 @@ def export_start(request: HttpRequest, job_id: str) -> HttpResponse:
         export = services.export_start(job_id=job_id, fmt=request.POST.get("format", "csv"), user=request.user)
     except DomainError as error:
         return render(request, "costs/export_status.html", {"error": error.detail})
-    return render(request, "costs/export_status.html", {"export": export})
+    return render(request, "costs/export_status.html", {"export": export, "poll": _export_poll(export, 0)})
+
+
+# An export waiting this long for a worker to pick it up has nobody to run it. Once started, the task's
+# own time limit ends it (FAILURE), so a started export is polled until its final state.
+EXPORT_PICKUP_PATIENCE = dt.timedelta(seconds=60)
+
+
+def _export_poll(export: ExportJob, attempt: int) -> Poll:
+    patience = EXPORT_PICKUP_PATIENCE if export.state == ExportJob.State.PENDING else dt.timedelta(hours=2)
+    return poll_next(attempt=attempt, waiting_since=export.created_at, patience=patience)
 
 
 @login_required
@@ -196,4 +208,5 @@ def export_status(request: HttpRequest, export_id) -> HttpResponse:
     export = ExportJob.objects.filter(pk=export_id).first()
     if export is None:
         raise Http404
-    return render(request, "costs/export_status.html", {"export": export})
+    return render(request, "costs/export_status.html",
+                  {"export": export, "poll": _export_poll(export, attempt_of(request))})
