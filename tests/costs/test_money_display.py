@@ -205,3 +205,18 @@ def test_the_caching_suggestion_does_not_read_none():
     caching = next(s for s in selectors.suggestions(ops) if s["category"] == "Caching")
     assert not caching["qualityImpact"].startswith("None")
     assert services.percent(Decimal(1), Decimal(3)) == 33.3  # the API's numeric percentages are unchanged
+
+
+@pytest.mark.django_db
+def test_explain_names_catalog_prices_in_the_one_format():
+    from models_selection import services as model_services
+    from models_selection.models import CatalogModel
+    from models_selection.selectors import model_explain
+
+    model_services.provider_update(name="OpenAI", api_key="sk-test")
+    CatalogModel.objects.filter(provider="OpenAI", model_id="gpt-4o").update(
+        input_price_per_1k=Decimal("1"), output_price_per_1k=Decimal("2"))
+    reasons = " ".join(model_explain(stage="script", provider="OpenAI", model_id="gpt-4o").reasons)
+    amounts = re.findall(r"\$[\d,]+(?:\.\d+)?", reasons)
+    assert amounts and "$3.00" in amounts
+    assert all(re.fullmatch(r"\$[\d,]+\.\d{2,6}", a) for a in amounts), amounts
