@@ -8,7 +8,7 @@ so `unit=True` keeps the decimals that carry a value, up to the ledger's six.
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
 from functools import lru_cache
 from typing import Any
 
@@ -41,8 +41,15 @@ def _decimal(value: Any) -> Decimal:
 
 def _places(number: Decimal, minimum: int) -> int:
     """Decimals an amount needs: at least `minimum`, at most MAX_DECIMALS, no trailing zeros beyond."""
-    exponent = number.quantize(Decimal(1).scaleb(-MAX_DECIMALS), rounding=ROUND_HALF_UP).normalize().as_tuple().exponent
+    exponent = _round(number, MAX_DECIMALS).normalize().as_tuple().exponent
     return max(minimum, min(MAX_DECIMALS, -exponent if isinstance(exponent, int) and exponent < 0 else 0))
+
+
+def _round(number: Decimal, places: int) -> Decimal:
+    """Half up to `places` decimals, with the precision any finite amount needs (1e30 included)."""
+    with localcontext() as context:
+        context.prec = max(28, number.adjusted() + places + 2)
+        return number.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
 
 
 def format_money(value: Any, currency: str = "USD", *, unit: bool = False) -> str:
@@ -59,7 +66,7 @@ def format_money(value: Any, currency: str = "USD", *, unit: bool = False) -> st
         raise ValueError(f"not an amount: {value!r}") from None
     prefix, decimals = _currency(currency)
     places = _places(number, decimals) if unit else decimals
-    rounded = number.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    rounded = _round(number, places)
     sign = "-" if rounded < 0 else ""
     return f"{sign}{prefix}{abs(rounded):,.{places}f}"
 
@@ -71,7 +78,7 @@ def plain_amount(value: Any, *, minimum_decimals: int = 2) -> str:
         return ""
     number = _decimal(value)
     places = _places(number, minimum_decimals)
-    return f"{number.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP):.{places}f}"
+    return f"{_round(number, places):.{places}f}"
 
 
 def format_percent(value: Any) -> str:
@@ -83,6 +90,6 @@ def format_percent(value: Any) -> str:
         return "over 99%"
     if 0 < number < 1:
         return "under 1%"
-    whole = number.quantize(Decimal(1), rounding=ROUND_HALF_UP)
+    whole = _round(number, 0)
     return f"{whole:.0f}%"
 

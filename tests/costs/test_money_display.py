@@ -36,6 +36,8 @@ BASE = "/api/cost-tracking"
     (Decimal("1.2345"), "KWD", False, "KWD 1.235"),
     (3, "CHF", False, "CHF 3.00"),
     (3, "usd", False, "$3.00"),
+    (Decimal("1e30"), "USD", False, "$1,000,000,000,000,000,000,000,000,000,000.00"),
+    (1e20, "USD", True, "$100,000,000,000,000,000,000.00"),
     (None, "USD", False, "—"),
     # unit prices: the decimals that carry a value, at least the currency's, at most the ledger's six
     (Decimal("0.002500"), "USD", True, "$0.0025"),
@@ -61,6 +63,7 @@ def test_what_is_not_an_amount_is_refused_with_a_clear_error(bad):
     (Decimal("10.500000"), "10.50"),
     (Decimal("0.002500"), "0.0025"),
     (7, "7.00"),
+    (Decimal("1e30"), "1000000000000000000000000000000.00"),
     (None, ""),
 ])
 def test_an_amount_field_shows_every_stored_decimal(amount, shown):

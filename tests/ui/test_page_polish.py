@@ -142,6 +142,15 @@ def test_a_pending_probe_asks_again_later_and_later(owner):
     assert "every" not in first
 
 
+@pytest.mark.parametrize("attempt", ["abc", "-5", "99999999999999999999999", "1e9", ""])
+def test_a_hostile_attempt_number_still_polls_within_the_ceiling(owner, attempt):
+    probe = _probe()
+    response = _client(owner).get(f"/models/probes/{probe.pk}/", {"attempt": attempt})
+    assert response.status_code == HTTPStatus.OK
+    delay = int(re.search(r'hx-trigger="load delay:(\d+)ms"', response.content.decode()).group(1))
+    assert 1000 <= delay <= MAX_DELAY_MS
+
+
 def test_a_probe_nobody_runs_ends_in_an_error_and_polling_stops(owner):
     probe = _probe()
     ProbeResult.objects.filter(pk=probe.pk).update(created_at=timezone.now() - dt.timedelta(minutes=5))
