@@ -65,6 +65,8 @@ def test_the_budget_form_ties_each_error_to_its_field(owner):
         "alert_thresholds": "x", "alert_frequency": "Once"})
     html = response.content.decode()
     assert 'id="id_overall_monthly_budget_error"' in html and 'id="id_alert_thresholds_error"' in html
+    two = re.search(r'id="id_overall_monthly_budget_error">(.*?)</div>', html).group(1)
+    assert two.count("<p>") == 2  # below zero and more than six decimals: two messages, one id
     assert [i for i, n in _ids(html).items() if n > 1] == []
     assert [i for i in _described_by(html) if i not in _ids(html)] == []
 
