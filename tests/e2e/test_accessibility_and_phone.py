@@ -15,7 +15,7 @@ from preferences.kinds import KINDS
 from preferences.models import ContentFilteringPolicy, CustomAudienceProfile
 from tests.conftest import ApiClient, _token_for
 
-from .accessibility import PHONE, assert_accessible, horizontal_overflow, wide_elements
+from .accessibility import PHONE, assert_accessible, blocking_violations, horizontal_overflow, wide_elements
 from .conftest import screenshot
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -167,3 +167,19 @@ def test_a_blocked_run_without_an_alternative_neither_offers_nor_focuses_apply(p
     expect(page.get_by_role("heading", level=1)).to_contain_text("Blocked")
     assert Job.objects.get().decisions.get().decision == "retry"
     assert page.get_by_text("no recommended alternative").count() == 0
+
+
+def test_the_admin_pages_pass_axe(page, live_server, owner, sign_in):
+    from django.contrib import admin
+
+    _world(owner)
+    sign_in("owner", "owner-pass-123")
+    paths = ["/admin/", "/admin/preferences/customaudienceprofile/add/"] + [
+        f"/admin/{m._meta.app_label}/{m._meta.model_name}/" for m in admin.site._registry]
+    found = {}
+    for path in paths:
+        page.goto(f"{live_server.url}{path}")
+        violations = blocking_violations(page)
+        if violations:
+            found[path] = violations
+    assert found == {}
