@@ -4,12 +4,20 @@ from __future__ import annotations
 
 from django import forms
 
+from .display import plain_amount
 from .models import AlertFrequency, PeriodType, ProviderType
+
+
+def _plain(value) -> str:
+    try:
+        return plain_amount(value)
+    except (ValueError, ArithmeticError):
+        return str(value)
 
 
 class ConfigurationForm(forms.Form):
     overall_monthly_budget = forms.DecimalField(label="Overall budget per period", required=False, min_value=0,
-                                                decimal_places=2, max_digits=14)
+                                                decimal_places=6, max_digits=14)  # what the ledger holds
     period_type = forms.ChoiceField(choices=PeriodType.choices)
     custom_start = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     custom_end = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}),
@@ -44,13 +52,13 @@ class ConfigurationForm(forms.Form):
     @classmethod
     def initial_from(cls, config) -> dict:
         return {
-            "overall_monthly_budget": config.overall_monthly_budget, "period_type": config.period_type,
+            "overall_monthly_budget": plain_amount(config.overall_monthly_budget), "period_type": config.period_type,
             "custom_start": config.custom_start, "custom_end": config.custom_end, "currency": config.currency,
             "alert_thresholds": ", ".join(str(t) for t in config.alert_thresholds),
             "alert_frequency": config.alert_frequency,
             "email_notifications_enabled": config.email_notifications_enabled,
             "notification_email": config.notification_email,
-            "provider_budgets": "\n".join(f"{k} = {v}" for k, v in (config.provider_budgets or {}).items()),
+            "provider_budgets": "\n".join(f"{k} = {_plain(v)}" for k, v in (config.provider_budgets or {}).items()),
             "hard_budget_limit": config.hard_budget_limit, "enable_project_tracking": config.enable_project_tracking,
         }
 

@@ -11,6 +11,7 @@ from django.db.models import Count, F, Q, QuerySet, Sum, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
+from .display import format_money, format_percent
 from .models import ZERO, BudgetTotal, CostOperation, Price, ProviderType
 from .periods import period_window
 from .services import charge, configuration_get, money, percent, price_for
@@ -228,7 +229,7 @@ def _suggestions(usage: list[ModelUsage], repeat_cost: Decimal) -> list[dict[str
         found.append({
             "category": category,
             "suggestion": f"Switch from {provider} {model} to {alternative.provider_name} {alternative.model_id} "
-                          f"for {percent(before - after, before):.0f}% cost reduction",
+                          f"for {format_percent((before - after) * 100 / before)} cost reduction",
             "estimatedSavings": float(money(before - after)),
             "qualityImpact": "Possible reduction in output quality: a smaller or cheaper model; test it first.",
             "difficulty": "Easy",
@@ -239,7 +240,7 @@ def _suggestions(usage: list[ModelUsage], repeat_cost: Decimal) -> list[dict[str
             "category": "Caching",
             "suggestion": "Enable LLM caching: this run repeated identical requests",
             "estimatedSavings": float(money(repeat_cost)),
-            "qualityImpact": "None: cached answers are identical.", "difficulty": "Easy",
+            "qualityImpact": "No quality impact: cached answers are identical.", "difficulty": "Easy",
         })
     # TTS: the cheapest TTS provider for the characters spoken.
     tts = [u for u in usage if (price_for(table, u.provider, u.model) or Price()).provider_type
@@ -267,13 +268,15 @@ QUALITY_LEVELS = ("draft", "standard", "premium")
 
 
 def optimize_budget(*, budget_limit: Decimal, desired_quality: str, deadline_minutes: int | None,
-                    pinned: dict[str, tuple[str, str]], days: int = 30) -> dict[str, Any]:
+                    pinned: dict[str, tuple[str, str]], days: int = 30, currency: str | None = None
+                    ) -> dict[str, Any]:
     """Before/after cost of a typical recent run and the changes that bring it toward the budget.
 
     Deterministic: computed from the last `days` of the ledger and the pricing table. A pinned stage's
     model is never changed; the savings that pin forgoes are reported instead.
     """
     since = timezone.now() - timezone.timedelta(days=days)
+    currency = currency or configuration_get().currency
     rows = list(CostOperation.objects.filter(timestamp__gte=since).exclude(job_id="")
                 .values("job_id", "stage", "provider", "model", "cache_hit", "input_tokens", "output_tokens",
                         "characters", "images", "seconds", "cost"))
@@ -311,15 +314,15 @@ def optimize_budget(*, budget_limit: Decimal, desired_quality: str, deadline_min
             forgone += cost - new_cost
             after += cost
             changes.append(f"Keep {provider} {model} for {stage}: the stage is pinned "
-                           f"(switching would save {money(cost - new_cost)} per run)")
+                           f"(switching would save {format_money(cost - new_cost, currency)} per run)")
             continue
         after += new_cost
         switched[f"{stage}:{provider}:{model}"] = (target.provider_name, target.model_id, cost, new_cost)
-        reduction = percent(cost - new_cost, cost)
+        reduction = format_percent((cost - new_cost) * 100 / cost)
         if price.provider_type == ProviderType.LLM:
             new_llm_provider = new_llm_provider or target.provider_name
             changes.append(f"Switch {stage} from {provider} {model} to {target.provider_name} {target.model_id} "
-                           f"({reduction:.0f}% cost reduction)")
+                           f"({reduction} cost reduction)")
         else:
             new_tts_provider = new_tts_provider or target.provider_name
             free = " (free, offline)" if not target.cost_per_1k_characters else ""
@@ -328,7 +331,8 @@ def optimize_budget(*, budget_limit: Decimal, desired_quality: str, deadline_min
     if enable_caching:
         llm_after = after * Decimal(str(repeats))
         after -= llm_after
-        changes.append(f"Enable LLM caching for repeated operations ({repeats:.0%} of recent LLM calls repeated)")
+        changes.append(f"Enable LLM caching for repeated operations ({format_percent(repeats * 100)} of recent LLM "
+                       "calls repeated)")
     max_tokens = 2000 if (after > budget_limit and desired_quality != "premium") else None
     if max_tokens:
         changes.append("Limit completions to 2,000 tokens per operation")

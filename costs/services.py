@@ -19,6 +19,7 @@ from aura_site.errors import Conflict, FieldError, NotFound, PaymentRequired, Va
 from .attribution import attribute_operations
 from .currencies import CURRENCIES
 from .ledger_sql import TotalChange, rows_insert_new, totals_add
+from .display import format_money
 from .models import (
     ZERO,
     Alert,
@@ -311,8 +312,8 @@ def _alert_candidates(config, scope: Scope, period_start, before: Decimal, after
         found.append(Alert(
             dedupe_key=key[:300], period_start=period_start, scope=scope.scope, key=scope.key, threshold=threshold,
             spent=money(after), budget=money(scope.budget),
-            message=f"{threshold}% of the {scope.label} reached: {money(after)} of {money(scope.budget)} "
-                    f"{config.currency} spent.",
+            message=f"{threshold}% of the {scope.label} reached: {format_money(after, config.currency)} of "
+                    f"{format_money(scope.budget, config.currency)} spent.",
         ))
     return found
 
@@ -499,6 +500,7 @@ def operations_record(*, operations: list[dict[str, Any]], user=None, api_token=
                 if (row.period_start, row.scope, row.key) in refused:
                     start[(row.period_start, row.scope, row.key)] = row
         candidates = []
+        cur = config.currency
         for op, cost, window, parts in steps:
             key = op["idempotency_key"]
             for scope, released in parts:
@@ -511,12 +513,13 @@ def operations_record(*, operations: list[dict[str, Any]], user=None, api_token=
                                "key": scope.key, "idempotencyKey": key}
                     if config.hard_budget_limit:
                         raise PaymentRequired(
-                            f"Hard budget limit: this operation ({cost} {config.currency}) would take the "
-                            f"{scope.label} past {money(scope.budget)} ({money(total.spent)} spent, "
-                            f"{money(total.held - released)} held).", extra=numbers)
+                            f"Hard budget limit: this operation ({format_money(cost, cur, unit=True)}) would take "
+                            f"the {scope.label} past {format_money(scope.budget, cur)} "
+                            f"({format_money(total.spent, cur)} spent, {format_money(total.held - released, cur)} "
+                            f"held).", extra=numbers)
                     result.warnings.append(
-                        f"{key}: the {scope.label} of {money(scope.budget)} {config.currency} is exceeded "
-                        f"({money(total.spent + cost)} spent).")
+                        f"{key}: the {scope.label} of {format_money(scope.budget, cur)} is exceeded "
+                        f"({format_money(total.spent + cost, cur)} spent).")
                 total_capacity_check(total, cost - released, field=f"cost ({key})")
                 total.spent += cost
                 total.held -= released
@@ -585,14 +588,16 @@ def budget_decision(*, amount: Decimal, by_provider: dict[str, Decimal], at: dt.
         committed = (total.spent + total.held) if total else ZERO
         if committed + part > scope.budget:
             decision = "block" if config.hard_budget_limit else "warn"
-            reasons.append(f"The {scope.label} ({money(scope.budget)}) would be exceeded: {money(committed)} "
-                           f"spent or held + {money(part)}.")
+            cur = config.currency
+            reasons.append(f"The {scope.label} ({format_money(scope.budget, cur)}) would be exceeded: "
+                           f"{format_money(committed, cur)} spent or held + {format_money(part, cur)}.")
             continue
         crossed = [t for t in thresholds if committed + part >= scope.budget * Decimal(t) / 100]
         if crossed:
             decision = "warn" if decision == "allow" else decision
-            reasons.append(f"This would reach {crossed[-1]}% of the {scope.label}: {money(committed + part)} of "
-                           f"{money(scope.budget)}.")
+            reasons.append(f"This would reach {crossed[-1]}% of the {scope.label}: "
+                           f"{format_money(committed + part, config.currency)} of "
+                           f"{format_money(scope.budget, config.currency)}.")
     return {"decision": decision, "reasons": reasons or ["Within budget."]}
 
 
@@ -634,8 +639,9 @@ def hold_place(*, job_id: str, amount: Decimal | float | None = None, plan: list
             row = totals[(window[0], scope.scope, scope.key)]
             if config.hard_budget_limit and scope.budget is not None and row.spent + row.held + part > scope.budget:
                 raise PaymentRequired(
-                    f"Hard budget limit: holding {money(part)} {config.currency} for job {job_id} does not fit the "
-                    f"{scope.label} ({money(row.spent)} spent, {money(row.held)} held of {money(scope.budget)}).",
+                    f"Hard budget limit: holding {format_money(part, config.currency)} for job {job_id} does not fit "
+                    f"the {scope.label} ({format_money(row.spent, config.currency)} spent, "
+                    f"{format_money(row.held, config.currency)} held of {format_money(scope.budget, config.currency)}).",
                     extra={"spent": float(row.spent), "held": float(row.held), "budget": float(scope.budget),
                            "operationCost": float(part), "scope": scope.scope, "key": scope.key})
         for (_, scope_name, key), row in totals.items():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 from django.contrib import messages
@@ -17,6 +18,7 @@ from pydantic.alias_generators import to_snake
 
 from aura_site.auth import can
 from aura_site.errors import DomainError
+from aura_site.polling import Poll, attempt_of, poll_next
 
 from . import selectors, services
 from .forms import ConfigurationForm, OptimizeForm, PriceForm
@@ -42,12 +44,19 @@ def _bar_class(percent: float | None, thresholds: list[int]) -> str:
     return "warn" if percent >= (thresholds[0] if thresholds else 75) else "ok"
 
 
+def _bar_value(percent: float | None) -> float:
+    """A progress bar's aria-valuenow: never past its maximum of 100 (the text says how far over)."""
+    return min(max(percent or 0, 0), 100)
+
+
 def _period_context() -> dict:
     period = selectors.current_period()
     thresholds = period["alertThresholds"] or []
     period["barClass"] = _bar_class(period["percentageUsed"], thresholds)
+    period["barValue"] = _bar_value(period["percentageUsed"])
     for row in period["providers"]:
         row["barClass"] = _bar_class(row["percentageUsed"], thresholds)
+        row["barValue"] = _bar_value(row["percentageUsed"])
     return {"period": period}
 
 
@@ -62,8 +71,10 @@ def costs_page(request: HttpRequest) -> HttpResponse:
 def _page_context(request: HttpRequest, form, optimize=None, optimize_form=None) -> dict:
     recent = (CostOperation.objects.exclude(job_id="").values("job_id").annotate(total=Sum("cost"))
               .order_by("-total")[:10])
+    period = _period_context()
     return {
-        "form": form, **_period_context(), "alerts": list(Alert.objects.filter(acknowledged_at__isnull=True)[:20]),
+        "form": form, **period, "currency": period["period"]["currency"],
+        "alerts": list(Alert.objects.filter(acknowledged_at__isnull=True)[:20]),
         "prices": list(Price.objects.all()), "price_form": PriceForm(), "recent_jobs": list(recent),
         "optimize": optimize, "optimize_form": optimize_form or OptimizeForm(),
         "may_configure": can(request.user, CostConfiguration, "change"),
@@ -137,7 +148,8 @@ def optimize(request: HttpRequest) -> HttpResponse:
         result = selectors.optimize_budget(
             budget_limit=form.cleaned_data["budget_limit"], desired_quality=form.cleaned_data["desired_quality"],
             deadline_minutes=form.cleaned_data["deadline_minutes"], pinned=selectors.pinned_stages())
-    return render(request, "costs/optimize_result.html", {"optimize": result, "optimize_form": form})
+    return render(request, "costs/optimize_result.html", {"optimize": result, "optimize_form": form,
+                                                          "currency": services.configuration_get().currency})
 
 
 def _meter_context(job_id: str, summary: dict | None = None) -> dict:
@@ -180,7 +192,17 @@ def export_start(request: HttpRequest, job_id: str) -> HttpResponse:
         export = services.export_start(job_id=job_id, fmt=request.POST.get("format", "csv"), user=request.user)
     except DomainError as error:
         return render(request, "costs/export_status.html", {"error": error.detail})
-    return render(request, "costs/export_status.html", {"export": export})
+    return render(request, "costs/export_status.html", {"export": export, "poll": _export_poll(export, 0)})
+
+
+# An export waiting this long for a worker to pick it up has nobody to run it. Once started, the task's
+# own time limit ends it (FAILURE), so a started export is polled until its final state.
+EXPORT_PICKUP_PATIENCE = dt.timedelta(seconds=60)
+
+
+def _export_poll(export: ExportJob, attempt: int) -> Poll:
+    patience = EXPORT_PICKUP_PATIENCE if export.state == ExportJob.State.PENDING else dt.timedelta(hours=2)
+    return poll_next(attempt=attempt, waiting_since=export.created_at, patience=patience)
 
 
 @login_required
@@ -189,4 +211,5 @@ def export_status(request: HttpRequest, export_id) -> HttpResponse:
     export = ExportJob.objects.filter(pk=export_id).first()
     if export is None:
         raise Http404
-    return render(request, "costs/export_status.html", {"export": export})
+    return render(request, "costs/export_status.html",
+                  {"export": export, "poll": _export_poll(export, attempt_of(request))})

@@ -24,6 +24,16 @@ from .models import (
 from .selectors import provider_state
 
 
+class SlotStageFilter(admin.AllValuesFieldListFilter):
+    """Stage filter where the empty stage (a slot for every stage) has a name, so its link is not empty."""
+
+    def choices(self, changelist):
+        for choice in super().choices(changelist):
+            if choice["display"] == "":
+                choice["display"] = "(every stage)"
+            yield choice
+
+
 @admin.register(CatalogModel)
 class CatalogModelAdmin(admin.ModelAdmin):
     list_display = [
@@ -99,7 +109,7 @@ class ModelSelectionAdmin(admin.ModelAdmin):
         "set_by_name",
         "set_at",
     ]
-    list_filter = ["scope", "stage", "is_pinned", "provider"]
+    list_filter = ["scope", ("stage", SlotStageFilter), "is_pinned", "provider"]
     search_fields = ["project_id", "model_id", "reason"]
 
 
@@ -131,7 +141,7 @@ class ResolutionAuditAdmin(ReadOnlyAdmin):
 @admin.register(SelectionChange)
 class SelectionChangeAdmin(ReadOnlyAdmin):
     list_display = ["changed_at", "action", "scope", "stage", "project_id", "changed_by_name", "reason"]
-    list_filter = ["action", "scope", "stage"]
+    list_filter = ["action", "scope", ("stage", SlotStageFilter)]
 
 
 @admin.register(ProbeResult)

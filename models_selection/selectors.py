@@ -292,7 +292,9 @@ class Explanation:
 
 
 def _money(value: Decimal) -> str:
-    return f"${value.normalize():f}" if value != Decimal("Infinity") else "unknown"
+    from .integrations import unit_price_text
+
+    return unit_price_text(value, "USD") if value != Decimal("Infinity") else "unknown"
 
 
 def model_explain(*, stage: str, provider: str, model_id: str) -> Explanation:

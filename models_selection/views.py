@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -14,6 +17,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from aura_site.auth import can
 from aura_site.errors import DomainError
+from aura_site.polling import Poll, attempt_of, poll_next
 
 from . import selectors, services
 from .models import STAGES, Job, ModelSelection, ProbeResult, ResolutionAudit, SelectionSettings
@@ -167,7 +171,13 @@ def probe_start(request: HttpRequest) -> HttpResponse:
         enqueue(probe_run, probe.pk, "", undo=probe.delete)
     except DomainError as error:
         return render(request, "models_selection/probe_status.html", {"error": error.detail})
-    return render(request, "models_selection/probe_status.html", {"probe": probe})
+    return render(request, "models_selection/probe_status.html", {"probe": probe, "poll": _probe_poll(probe, 0)})
+
+
+def _probe_poll(probe: ProbeResult, attempt: int) -> Poll:
+    # A probe's HTTP calls end within a few timeouts; past that nobody is working on it.
+    patience = dt.timedelta(seconds=max(30.0, 3 * settings.AURA_PROBE_TIMEOUT))
+    return poll_next(attempt=attempt, waiting_since=probe.created_at, patience=patience)
 
 
 @login_required
@@ -176,7 +186,8 @@ def probe_status(request: HttpRequest, probe_id: int) -> HttpResponse:
     probe = ProbeResult.objects.filter(pk=probe_id).first()
     if probe is None:
         raise Http404
-    return render(request, "models_selection/probe_status.html", {"probe": probe})
+    return render(request, "models_selection/probe_status.html",
+                  {"probe": probe, "poll": _probe_poll(probe, attempt_of(request))})
 
 
 @require_POST
@@ -222,9 +233,12 @@ def job_page(request: HttpRequest, job_id: str) -> HttpResponse:
     blocked = [r for r in job.resolutions if r["is_blocked"]]
     from .runs.views import stages_context
 
+    # "Apply recommended" needs an alternative for every blocked stage; without one it is not offered.
+    recommendable = bool(blocked) and all(r.get("alternatives") for r in blocked)
     return render(request, "models_selection/job.html", {
         "job": job, "blocked": blocked, "labels": STAGE_LABELS, "may_decide": can(request.user, Job, "change"),
-        "options": [(o, services.DECISION_HELP[o]) for o in services.DECISIONS],
+        "options": [(o, services.DECISION_HELP[o]) for o in services.DECISIONS
+                    if o != "apply-recommended" or recommendable],
         "decisions": list(job.decisions.order_by("-decided_at")[:20]),
         **stages_context(job),
     })

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 
+from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.actions import delete_selected as django_delete_selected
 from django.db import models
 from django.http import HttpResponse
 from django.utils import timezone
@@ -15,6 +17,24 @@ from aura_site.errors import DomainError
 from . import services
 from .kinds import KINDS, Kind
 from .models import ActiveSelection
+
+
+class ListOrJSONField(forms.JSONField):
+    """A list field in admin: a JSON list (["a", "b"]) or simply a comma-separated list (a, b)."""
+
+    def to_python(self, value):
+        if isinstance(value, str):
+            text = value.strip()
+            if not text:
+                return []
+            if text[0] not in '[{"':
+                return [part.strip() for part in text.replace("\n", ",").split(",") if part.strip()]
+        return super().to_python(value)
+
+    def bound_data(self, data, initial):
+        if isinstance(data, str) and data.strip() and data.strip()[0] not in '[{"':
+            return self.to_python(data)  # shown back as JSON, which is what it will be saved as
+        return super().bound_data(data, initial)
 
 
 class TagFilter(admin.SimpleListFilter):
@@ -45,7 +65,7 @@ def _admin_for(kind: Kind) -> type[admin.ModelAdmin]:
         readonly_fields = ["id", "created_at", "updated_at"] + [
             n for n in ("is_preset", "success_count", "failure_count") if kind.has(n)
         ]
-        actions = ["mark_favorite", "clone_selected", "export_selected"]
+        actions = ["mark_favorite", "remove_favorite", "clone_selected", "export_selected", "delete_selected"]
 
         def has_change_permission(self, request, obj=None) -> bool:
             if obj is not None and getattr(obj, "is_preset", False):
@@ -75,6 +95,26 @@ def _admin_for(kind: Kind) -> type[admin.ModelAdmin]:
             count = services.preference_set_favorite(kind=kind, item_ids=list(queryset.values_list("pk", flat=True)))
             self.message_user(request, f"Marked {count} as favorite.", messages.SUCCESS)
 
+        @admin.action(description="Remove selected from favorites", permissions=["change"])
+        def remove_favorite(self, request, queryset) -> None:
+            if not kind.has("is_favorite"):
+                return
+            count = services.preference_set_favorite(kind=kind, item_ids=list(queryset.values_list("pk", flat=True)),
+                                                     favorite=False)
+            self.message_user(request, f"Removed {count} from favorites.", messages.SUCCESS)
+
+        @admin.action(description="Delete selected %(verbose_name_plural)s", permissions=["delete"])
+        def delete_selected(self, request, queryset):
+            """Django's bulk delete, but a selected preset is named instead of a permission message."""
+            if kind.has("is_preset"):
+                presets = list(queryset.filter(is_preset=True).order_by("name").values_list("name", flat=True))
+                if presets:
+                    self.message_user(
+                        request, f"Presets are read-only and cannot be deleted: {', '.join(presets)}. "
+                                 "Deselect them and delete the others again; nothing was deleted.", messages.ERROR)
+                    return None
+            return django_delete_selected(self, request, queryset)
+
         @admin.action(description="Clone selected", permissions=["add"])
         def clone_selected(self, request, queryset) -> None:
             made = 0
@@ -94,7 +134,9 @@ def _admin_for(kind: Kind) -> type[admin.ModelAdmin]:
             return response
 
     PreferenceAdmin.__name__ = f"{model.__name__}Admin"
-    PreferenceAdmin.formfield_overrides = {models.JSONField: {"help_text": 'A JSON list, e.g. ["one", "two"]'}}
+    PreferenceAdmin.formfield_overrides = {models.JSONField: {
+        "form_class": ListOrJSONField,
+        "help_text": 'A comma-separated list (one, two) or a JSON list (["one", "two"])'}}
     return PreferenceAdmin
 
 

@@ -92,14 +92,14 @@ def test_a_hard_budget_fills_up_on_the_meter_and_the_run_is_exported(page, live_
 
     page.goto(f"{live_server.url}/costs/jobs/run-1/")
     assert report("op-1", 3) == 200
-    expect(page.get_by_test_id("meter-spent")).to_contain_text("3.0000", timeout=10000)
+    expect(page.get_by_test_id("meter-spent")).to_contain_text("$3.00", timeout=10000)
     expect(page.get_by_test_id("meter-bar")).to_have_class(re.compile(r"\bok\b"))
     assert report("op-2", 3) == 200
     expect(page.get_by_test_id("meter-bar")).to_have_class(re.compile(r"\bwarn\b"), timeout=10000)
     assert report("op-3", 5) == 402  # would pass the hard limit of 10
     assert report("op-4", 4) == 200
     expect(page.get_by_test_id("meter-bar")).to_have_class(re.compile(r"\bbad\b"), timeout=10000)
-    expect(page.get_by_test_id("meter-spent")).to_contain_text("10.0000")
+    expect(page.get_by_test_id("meter-spent")).to_contain_text("$10.00")
     page.reload()  # the run summary below the meter is drawn when the page loads
     screenshot(page, "costs-meter")
     page.get_by_role("button", name="Export CSV").click()

@@ -31,6 +31,16 @@
     if (form && !window.confirm(form.getAttribute("data-confirm"))) { event.preventDefault(); }
   });
 
-  document.addEventListener("DOMContentLoaded", function () { openDialogs(document); });
-  document.addEventListener("htmx:afterSwap", function (event) { openDialogs(event.detail.elt); });
+  // After a failed save the form comes back with its errors: move focus to the first field in error
+  // (a screen reader then reads its label, value and error) instead of leaving it on <body>.
+  function focusFirstError(root) {
+    var field = root.querySelector("form [aria-invalid=true]");
+    if (field && !field.closest("dialog:not([open])")) { field.focus(); }
+  }
+
+  document.addEventListener("DOMContentLoaded", function () { openDialogs(document); focusFirstError(document); });
+  document.addEventListener("htmx:afterSwap", function (event) {
+    openDialogs(event.detail.elt);
+    focusFirstError(event.detail.elt);
+  });
 })();
