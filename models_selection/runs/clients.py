@@ -50,7 +50,7 @@ def _http_client(kind: str, base_url: str, timeout: float) -> httpx2.Client:
     The single place to check where a run's requests may go (the outgoing-address guard: private
     addresses refused unless the provider, such as a local Ollama, is allowed them), before any request.
     """
-    return httpx2.Client(timeout=timeout, follow_redirects=False)
+    return httpx2.Client(timeout=timeout, follow_redirects=False, trust_env=False)
 
 
 def _openai_base(kind: str, base_url: str) -> str:

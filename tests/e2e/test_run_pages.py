@@ -13,6 +13,11 @@ from .conftest import screenshot
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
+@pytest.fixture(autouse=True)
+def _fake_provider_is_local(settings):
+    settings.AURA_ALLOW_PRIVATE_PROVIDER_URLS = True  # the fake provider listens on 127.0.0.1
+
+
 def test_a_run_is_planned_started_and_finished_from_the_pages(page, live_server, owner, sign_in, fake_provider):
     configure_run_world(fake_provider)
     sign_in("owner", "owner-pass-123")

@@ -37,6 +37,7 @@ def _no_provider_settings_in_environment(monkeypatch, settings):
         monkeypatch.delenv(f"AURA_{name}_API_KEY", raising=False)
         monkeypatch.delenv(f"AURA_{name}_BASE_URL", raising=False)
     settings.AURA_RUN_TIMEOUT = 10.0
+    settings.AURA_ALLOW_PRIVATE_PROVIDER_URLS = True  # the fake provider listens on 127.0.0.1
     settings.AURA_RUN_MAX_RETRIES = 2
 
 
