@@ -8,7 +8,7 @@
   its own retry and error model for no gain in what a run needs.
 
 Every SDK client is built on an HTTP client made by `_http_client`: the single place where outgoing
-requests are configured (no redirects followed, the timeout). The outgoing-address guard belongs there.
+requests are configured (no redirects followed, the timeout); `chat` checks the base URL first.
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ from typing import Any
 import anthropic
 import httpx2
 import openai
+
+from aura_site.outbound import OutboundRefused, outbound_check, private_urls_allowed
 
 ANTHROPIC_VERSION_HEADER = "2023-06-01"
 OLLAMA_PLACEHOLDER_KEY = "ollama"  # Ollama needs no key, the SDK needs a value
@@ -47,8 +49,9 @@ class ProviderCallError(Exception):
 def _http_client(kind: str, base_url: str, timeout: float) -> httpx2.Client:
     """The HTTP client under every SDK client: follows no redirect, bounded by the timeout.
 
-    The single place to check where a run's requests may go (the outgoing-address guard: private
-    addresses refused unless the provider, such as a local Ollama, is allowed them), before any request.
+    Where a run's requests may go is checked by `chat` before this client is built (the outgoing-address
+    guard of aura_site.outbound: private addresses refused unless the provider, such as a local Ollama,
+    is allowed them).
     """
     return httpx2.Client(timeout=timeout, follow_redirects=False, trust_env=False)
 
@@ -70,6 +73,10 @@ def chat(*, kind: str, base_url: str, api_key: str | None, model_id: str, messag
          sampling: dict[str, Any], timeout: float, max_retries: int) -> Completion:
     """One completion from exactly `model_id` at the provider; raises ProviderCallError."""
     started = time.perf_counter()
+    try:
+        outbound_check(base_url, allow_private=private_urls_allowed(local_provider=kind == "ollama"))
+    except OutboundRefused as error:
+        raise ProviderCallError(f"The provider's base URL may not be called: {error}.") from None
     http = _http_client(kind, base_url, timeout)
     try:
         if kind == "anthropic":

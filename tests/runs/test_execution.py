@@ -355,3 +355,18 @@ def test_an_unexpected_error_ends_the_run_failed_and_settles_the_hold(run_world,
 
     assert job.status == "Failed" and "internal error (KeyError)" in job.outcome["reasons"][0]
     assert Hold.objects.get(job_id=job_id).released_at is not None
+
+
+def test_a_stage_on_a_private_address_is_refused_before_any_request_unless_allowed(
+    run_world, owner_api, django_capture_on_commit_callbacks, settings
+):
+    settings.AURA_ALLOW_PRIVATE_PROVIDER_URLS = False  # the fake provider is on 127.0.0.1
+
+    job = start_run(owner_api, django_capture_on_commit_callbacks)
+
+    assert job.status == "Failed", job.outcome
+    script = StageRun.objects.get(job=job, stage="script")
+    assert script.status == "Failed"
+    assert "private" in script.error and "AURA_ALLOW_PRIVATE_PROVIDER_URLS" in script.error
+    assert run_world.completions() == []  # nothing was sent, the stored key least of all
+    assert not CostOperation.objects.filter(job_id=job.id).exists()
