@@ -68,8 +68,7 @@ class FormParser(HTMLParser):
 @pytest.fixture
 def pages(owner) -> list[str]:
     profile = CustomAudienceProfile.objects.create(name="Crawled")
-    template = CustomPromptTemplate.objects.filter(is_preset=False).first() or CustomPromptTemplate.objects.create(
-        name="Crawled", template_text="About {{topic}}")
+    template = CustomPromptTemplate.objects.create(name="Crawled", template_text="About {{topic}}")
     Job.objects.create(id="job-crawl", brief="b", status="Blocked")
     CostOperation.objects.create(idempotency_key="k", job_id="job-crawl", stage="script", provider="OpenAI",
                                  cost=1, cost_source="reported")

@@ -11,7 +11,7 @@ import os
 
 import pytest
 import schemathesis
-from django.core.signals import request_started
+from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 from hypothesis import HealthCheck, given, settings
 from schemathesis.generation import GenerationMode
@@ -31,6 +31,19 @@ OPERATIONS = sorted(
 )
 
 
+@pytest.fixture(autouse=True)
+def _no_traffic_leaves_the_machine(monkeypatch, settings):
+    """Probes the fuzzer starts (any baseUrl, any apiKey) go to a closed local port through a proxy."""
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
+        monkeypatch.setenv(name, "http://127.0.0.1:9")
+    for name in ("NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    for name in list(os.environ):
+        if name.startswith("AURA_") and name.endswith("_API_KEY"):
+            monkeypatch.delenv(name)
+    settings.AURA_PROBE_TIMEOUT = 1.0
+
+
 @pytest.fixture
 def bearer(owner) -> dict[str, str]:
     return {"Authorization": f"Bearer {ApiToken.issue(user=owner, name='fuzz')[1]}"}
@@ -41,10 +54,12 @@ def api_schema(bearer):
     """The schema as the running app serves it at /api/openapi.json."""
     # The WSGI handler would close the test's connection (and with it the test's transaction).
     request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
     try:
         yield schemathesis.openapi.from_wsgi("/api/openapi.json", application, headers=bearer)
     finally:
         request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
 
 
 def test_the_fuzzed_operations_are_every_route():
