@@ -31,6 +31,9 @@ OPERATIONS = sorted(
 )
 
 
+_LOADED: dict[str, object] = {}
+
+
 @pytest.fixture(autouse=True)
 def _no_traffic_leaves_the_machine(monkeypatch, settings):
     """Probes the fuzzer starts (any baseUrl, any apiKey) go to a closed local port through a proxy."""
@@ -45,8 +48,10 @@ def _no_traffic_leaves_the_machine(monkeypatch, settings):
 
 
 @pytest.fixture
-def bearer(owner) -> dict[str, str]:
-    return {"Authorization": f"Bearer {ApiToken.issue(user=owner, name='fuzz')[1]}"}
+def bearer(django_user_model) -> dict[str, str]:
+    # A superuser without a password: no hashing on each of the many tests.
+    fuzzer = django_user_model.objects.create_superuser("fuzzer", "fuzzer@example.com", None)
+    return {"Authorization": f"Bearer {ApiToken.issue(user=fuzzer, name='fuzz')[1]}"}
 
 
 @pytest.fixture
@@ -56,7 +61,9 @@ def api_schema(bearer):
     request_started.disconnect(close_old_connections)
     request_finished.disconnect(close_old_connections)
     try:
-        yield schemathesis.openapi.from_wsgi("/api/openapi.json", application, headers=bearer)
+        if "schema" not in _LOADED:  # building the schema takes seconds: load it once per run
+            _LOADED["schema"] = schemathesis.openapi.from_wsgi("/api/openapi.json", application, headers=bearer)
+        yield _LOADED["schema"]
     finally:
         request_started.connect(close_old_connections)
         request_finished.connect(close_old_connections)
