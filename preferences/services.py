@@ -314,7 +314,7 @@ def _item_from_wire(kind: Kind, wire: Any, path: str) -> Preference:
         if camel in wire and kind.has(name):
             raw = wire[camel]
             field = kind.model._meta.get_field(name)
-            if False:
+            if isinstance(field, models.DateTimeField) and not isinstance(raw, str):
                 raise ValidationFailed.on(f"{path}.{camel}", "must be an ISO 8601 date-time string")
             try:
                 setattr(obj, name, field.to_python(raw))

@@ -45,8 +45,9 @@ class FormParser(HTMLParser):
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
         if tag == "form":
-            self.forms.append({"action": a.get("action") or a.get("hx-post") or "", "method":
-                               (a.get("method") or ("post" if a.get("hx-post") else "get")).lower(), "fields": {}, "textareas": set(), "numbers": set()})
+            method = (a.get("method") or ("post" if a.get("hx-post") else "get")).lower()
+            self.forms.append({"action": a.get("action") or a.get("hx-post") or "", "method": method,
+                               "fields": {}, "textareas": set(), "numbers": set()})
         elif not self.forms:
             return
         elif tag == "textarea" and a.get("name"):

@@ -1,8 +1,9 @@
 """schemathesis fuzzes every operation of the API's own OpenAPI schema, with every check on.
 
 The schema is loaded from the app through WSGI with a valid bearer token; every operation gets
-positive and negative data and every check but positive-data acceptance, a bounded number of examples each (both CI legs run it; NUL-byte and
-overflow failures only show on PostgreSQL). AURA_FUZZ_EXAMPLES=200 fuzzes longer locally.
+positive and negative data and every check but positive-data acceptance, a bounded number of
+examples each (both CI legs run it; NUL-byte and overflow failures only show on PostgreSQL).
+AURA_FUZZ_EXAMPLES=200 fuzzes longer locally.
 """
 
 from __future__ import annotations
