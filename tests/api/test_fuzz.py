@@ -24,7 +24,7 @@ from aura_site.wsgi import application
 
 pytestmark = pytest.mark.django_db
 
-EXAMPLES = int(os.environ.get("AURA_FUZZ_EXAMPLES", "8"))
+EXAMPLES = int(os.environ.get("AURA_FUZZ_EXAMPLES", "6"))
 OPERATIONS = sorted(
     (method.upper(), path)
     for path, item in api.get_openapi_schema(path_prefix="/api/")["paths"].items()
