@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
+
 from django import forms
+
+from aura_site.schemas import AMOUNT_MAX, MONEY_COLUMN_MAX
 
 from .display import plain_amount
 from .models import AlertFrequency, PeriodType, ProviderType
@@ -15,9 +19,15 @@ def _plain(value) -> str:
         return str(value)
 
 
+def _price_field(label: str) -> forms.DecimalField:
+    return forms.DecimalField(required=False, min_value=0, max_value=AMOUNT_MAX, max_digits=14, decimal_places=6,
+                              label=label)
+
+
 class ConfigurationForm(forms.Form):
     overall_monthly_budget = forms.DecimalField(label="Overall budget per period", required=False, min_value=0,
-                                                decimal_places=6, max_digits=14)  # what the ledger holds
+                                                decimal_places=6, max_digits=14,  # what the ledger holds
+                                                max_value=MONEY_COLUMN_MAX)
     period_type = forms.ChoiceField(choices=PeriodType.choices)
     custom_start = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     custom_end = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}),
@@ -46,6 +56,12 @@ class ConfigurationForm(forms.Form):
             name, sep, amount = line.partition("=")
             if not sep or not name.strip():
                 raise forms.ValidationError(f"“{line}” is not “Provider = amount”.")
+            try:
+                value = Decimal(amount.strip())
+            except InvalidOperation:
+                raise forms.ValidationError(f"“{amount.strip()}” is not an amount (line “{line}”).") from None
+            if not value.is_finite() or not 0 <= value <= MONEY_COLUMN_MAX:
+                raise forms.ValidationError(f"“{amount.strip()}” must be between 0 and {MONEY_COLUMN_MAX}.")
             budgets[name.strip()] = amount.strip()
         return budgets
 
@@ -67,15 +83,16 @@ class PriceForm(forms.Form):
     provider_name = forms.CharField(max_length=100)
     model_id = forms.CharField(max_length=200, required=False)
     provider_type = forms.ChoiceField(choices=ProviderType.choices)
-    cost_per_1k_input_tokens = forms.DecimalField(required=False, min_value=0, label="Per 1K input tokens")
-    cost_per_1k_output_tokens = forms.DecimalField(required=False, min_value=0, label="Per 1K output tokens")
-    cost_per_1k_characters = forms.DecimalField(required=False, min_value=0, label="Per 1K characters")
-    cost_per_image = forms.DecimalField(required=False, min_value=0, label="Per image")
-    cost_per_second = forms.DecimalField(required=False, min_value=0, label="Per second")
+    cost_per_1k_input_tokens = _price_field("Per 1K input tokens")
+    cost_per_1k_output_tokens = _price_field("Per 1K output tokens")
+    cost_per_1k_characters = _price_field("Per 1K characters")
+    cost_per_image = _price_field("Per image")
+    cost_per_second = _price_field("Per second")
 
 
 class OptimizeForm(forms.Form):
-    budget_limit = forms.DecimalField(min_value=0, label="Budget per run")
+    budget_limit = forms.DecimalField(min_value=0, max_value=AMOUNT_MAX, max_digits=14, decimal_places=6,
+                                      label="Budget per run")
     desired_quality = forms.ChoiceField(choices=[("draft", "Draft"), ("standard", "Standard"), ("premium", "Premium")],
                                         initial="standard")
-    deadline_minutes = forms.IntegerField(required=False, min_value=1, label="Deadline (minutes)")
+    deadline_minutes = forms.IntegerField(required=False, min_value=1, max_value=100_000, label="Deadline (minutes)")

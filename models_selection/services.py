@@ -472,6 +472,8 @@ def _check_brief(brief: str) -> None:
         raise ValidationFailed.on("brief", "must not be empty")
     if len(brief) > MAX_BRIEF_LENGTH:
         raise ValidationFailed.on("brief", f"at most {MAX_BRIEF_LENGTH} characters")
+    if "\x00" in brief:
+        raise ValidationFailed.on("brief", "must not contain NUL characters")
     verdict = integrations.brief_policy_check(text=brief)
     if verdict is not None and not verdict.allowed:
         violations = [integrations.describe_violation(v) for v in verdict.violations] or ["not allowed"]
@@ -499,6 +501,8 @@ def job_plan(
     from .runs.planning import run_freeze
 
     _check_brief(brief)
+    if project_id and ("\x00" in project_id or len(project_id) > 100):
+        raise ValidationFailed.on("projectId", "at most 100 characters, without NUL characters")
     job = Job(
         brief=brief,
         project_id=project_id or "",

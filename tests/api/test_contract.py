@@ -12,6 +12,7 @@ from http import HTTPStatus
 
 import pytest
 from django.apps import apps
+from django.test import Client
 
 from costs.models import BudgetTotal, CostConfiguration, CostOperation, Price
 from preferences.kinds import KINDS
@@ -114,6 +115,8 @@ def test_an_import_timestamp_of_the_wrong_type_is_a_422_naming_the_item(owner_ap
     response = owner_api.post("/api/user-preferences/import", {"jsonData": json.dumps(document)})
     body = assert_error_shape(response, HTTPStatus.UNPROCESSABLE_ENTITY)
     assert body["errors"][0]["field"] == f"audienceProfiles[0].{field}"
+    if not isinstance(stamp, str):
+        assert body["errors"][0]["message"] == "must be an ISO 8601 date-time string"
     assert snapshot() == before
 
 
@@ -184,6 +187,14 @@ def test_get_change_put_round_trips_on_every_kind(owner_api, kind):
     assert response.status_code == HTTPStatus.OK, response.content
     assert response.json()["description"] == "changed by a round trip"
     assert response.json()["createdAt"] == item["createdAt"]
+
+    # Server-set fields in the body are ignored, whatever they say.
+    forged = {**item, **{k: v for k, v in {"createdAt": "2000-01-01T00:00:00Z", "isPreset": True,
+                                           "successCount": 999}.items() if k in item}}
+    response = owner_api.put(f"/api/user-preferences/{kind.slug}/{item['id']}", forged)
+    assert response.status_code == HTTPStatus.OK, response.content
+    assert response.json()["createdAt"] == item["createdAt"]
+    assert response.json().get("isPreset", False) is False and response.json().get("successCount", 0) == 0
 
     before = snapshot()
     changed_id = {**item, "id": "00000000-0000-0000-0000-000000000000"}
@@ -297,9 +308,11 @@ def test_a_wrong_method_is_a_json_405_with_allow(owner_api):
     ("put", "/api/cost-tracking/configuration", {"currency": "EUR"}),
     ("delete", f"/api/user-preferences/audience-profiles/{'0' * 8}-0000-0000-0000-{'0' * 12}", None),
 ])
-def test_a_write_without_credentials_is_a_401(anon_api, method, path, body):
+def test_a_write_without_credentials_is_a_401(method, path, body):
+    client = Client(enforce_csrf_checks=True)  # as a real client: CSRF is checked
     before = snapshot()
-    assert_error_shape(getattr(anon_api, method)(path, body), 401)
+    response = getattr(client, method)(path, json.dumps(body) if body else None, content_type="application/json")
+    assert_error_shape(response, 401)
     assert snapshot() == before
 
 

@@ -1,8 +1,9 @@
 """schemathesis fuzzes every operation of the API's own OpenAPI schema, with every check on.
 
 The schema is loaded from the app through WSGI with a valid bearer token; every operation gets
-positive and negative data and every check but positive-data acceptance, a bounded number of examples each (both CI legs run it; NUL-byte and
-overflow failures only show on PostgreSQL). AURA_FUZZ_EXAMPLES=200 fuzzes longer locally.
+positive and negative data and every check but positive-data acceptance, a bounded number of
+examples each (both CI legs run it; NUL-byte and overflow failures only show on PostgreSQL).
+AURA_FUZZ_EXAMPLES=200 fuzzes longer locally.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import os
 
 import pytest
 import schemathesis
-from django.core.signals import request_started
+from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 from hypothesis import HealthCheck, given, settings
 from schemathesis.generation import GenerationMode
@@ -23,7 +24,7 @@ from aura_site.wsgi import application
 
 pytestmark = pytest.mark.django_db
 
-EXAMPLES = int(os.environ.get("AURA_FUZZ_EXAMPLES", "8"))
+EXAMPLES = int(os.environ.get("AURA_FUZZ_EXAMPLES", "6"))
 OPERATIONS = sorted(
     (method.upper(), path)
     for path, item in api.get_openapi_schema(path_prefix="/api/")["paths"].items()
@@ -31,9 +32,27 @@ OPERATIONS = sorted(
 )
 
 
+_LOADED: dict[str, object] = {}
+
+
+@pytest.fixture(autouse=True)
+def _no_traffic_leaves_the_machine(monkeypatch, settings):
+    """Probes the fuzzer starts (any baseUrl, any apiKey) go to a closed local port through a proxy."""
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
+        monkeypatch.setenv(name, "http://127.0.0.1:9")
+    for name in ("NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    for name in list(os.environ):
+        if name.startswith("AURA_") and name.endswith("_API_KEY"):
+            monkeypatch.delenv(name)
+    settings.AURA_PROBE_TIMEOUT = 1.0
+
+
 @pytest.fixture
-def bearer(owner) -> dict[str, str]:
-    return {"Authorization": f"Bearer {ApiToken.issue(user=owner, name='fuzz')[1]}"}
+def bearer(django_user_model) -> dict[str, str]:
+    # A superuser without a password: no hashing on each of the many tests.
+    fuzzer = django_user_model.objects.create_superuser("fuzzer", "fuzzer@example.com", None)
+    return {"Authorization": f"Bearer {ApiToken.issue(user=fuzzer, name='fuzz')[1]}"}
 
 
 @pytest.fixture
@@ -41,10 +60,14 @@ def api_schema(bearer):
     """The schema as the running app serves it at /api/openapi.json."""
     # The WSGI handler would close the test's connection (and with it the test's transaction).
     request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
     try:
-        yield schemathesis.openapi.from_wsgi("/api/openapi.json", application, headers=bearer)
+        if "schema" not in _LOADED:  # building the schema takes seconds: load it once per run
+            _LOADED["schema"] = schemathesis.openapi.from_wsgi("/api/openapi.json", application, headers=bearer)
+        yield _LOADED["schema"]
     finally:
         request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
 
 
 def test_the_fuzzed_operations_are_every_route():
