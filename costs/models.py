@@ -7,8 +7,8 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
-from simple_history.models import HistoricalRecords
 from django.utils import timezone
+from simple_history.models import HistoricalRecords
 
 MONEY = {"max_digits": 14, "decimal_places": 6}
 ZERO = Decimal("0")

@@ -6,8 +6,8 @@ import uuid
 
 from django.core.exceptions import ValidationError
 from django.db import models
-from simple_history.models import HistoricalRecords
 from django.utils import timezone
+from simple_history.models import HistoricalRecords
 
 from .validators import MAX_BANNED_WORDS, StringList, between, no_nul, template_variables
 

@@ -17,7 +17,9 @@ PRODUCTION = {"AURA_HTTPS": "true", "DEBUG": "false", "ALLOWED_HOSTS": "aura.exa
 
 
 def _manage(*args: str, **env: str) -> subprocess.CompletedProcess:
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith("AURA_")} | env
+    # The profile alone: none of the developer's AURA_* settings, nor the browser tests' async switch.
+    full_env = {k: v for k, v in os.environ.items()
+                if not k.startswith("AURA_") and k != "DJANGO_ALLOW_ASYNC_UNSAFE"} | env
     return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=full_env, capture_output=True,
                           text=True, timeout=120)
 
