@@ -4,7 +4,7 @@
   return: OWASP's CSV-injection rule) gets a leading `'`.
 - Money and durations are exact decimals as stored (`0.015000`), never floats.
 - Timestamps are ISO 8601 in UTC with microseconds (`2026-11-02T09:30:00.000000Z`).
-- Every cell is quoted and lines end with `\\n`, which is what COPY … WITH (FORMAT csv, FORCE_QUOTE *)
+- Every cell below the header is quoted and lines end with `\\n`, which is what COPY … WITH (FORMAT csv, FORCE_QUOTE *)
   writes, so both paths give the same bytes.
 """
 

@@ -10,8 +10,8 @@ from typing import Any
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import transaction
-from django.db.models.functions import Lower
+from django.db import connection, transaction
+from django.db.models.functions import Collate, Lower
 from django.utils import timezone
 
 from aura_site.errors import Conflict, FieldError, NotFound, PaymentRequired, ValidationFailed
@@ -290,7 +290,11 @@ def _lock_totals(keys: set[tuple[dt.datetime, str, str]]) -> dict[tuple, BudgetT
     condition = Q()
     for p, s, k in keys:
         condition |= Q(period_start=p, scope=s, key=k)
-    rows = BudgetTotal.objects.select_for_update().filter(condition).order_by("period_start", "scope", "key")
+    # The same order as the ledger write's upsert (Python's, i.e. code-point order: PostgreSQL's "C").
+    order = ["period_start", "scope", "key"]
+    if connection.vendor == "postgresql":
+        order = ["period_start", Collate("scope", "C"), Collate("key", "C")]
+    rows = BudgetTotal.objects.select_for_update().filter(condition).order_by(*order)
     return {(t.period_start, t.scope, t.key): t for t in rows}
 
 

@@ -153,3 +153,31 @@ def test_the_totals_statement_refuses_a_total_that_would_pass_its_limit_and_leav
     assert totals_add({key: TotalChange(Decimal("2"), Decimal("-1"), Decimal("10"))}) == {
         key: (Decimal("10"), Decimal("0"))}
     assert totals_add({key: TotalChange(Decimal("5"), Decimal("0"), None)}) == {key: (Decimal("15"), Decimal("0"))}
+
+
+@pytest.mark.django_db
+def test_holds_lock_running_totals_in_the_order_the_ledger_write_does():
+    # Opposite lock orders between a hold and a ledger write would deadlock: both sort by code point
+    # ("Zonos" before "azure-tts"), which is PostgreSQL's "C" collation and SQLite's default.
+    for provider in ("azure-tts", "Zonos"):
+        services.price_set(provider_name=provider, data={"provider_type": "TTS",
+                                                         "cost_per_1k_characters": Decimal("0.01")})
+    plan = [{"provider": p, "model": "", "characters": 1000} for p in ("azure-tts", "Zonos")]
+    with CaptureQueriesContext(connection) as captured:
+        services.hold_place(job_id="k", plan=plan)
+    if connection.vendor == "postgresql":  # SQLite has no row locks: a writer holds the whole database
+        locking = next(q["sql"] for q in captured.captured_queries if "FOR UPDATE" in q["sql"]
+                       and "costs_budgettotal" in q["sql"])
+        assert 'COLLATE "C"' in locking
+    from costs.models import BudgetTotal as Total
+
+    locked = list(Total.objects.filter(scope="provider").order_by(*_lock_order()).values_list("key", flat=True))
+    assert locked == sorted(locked) == ["Zonos", "azure-tts"]
+
+
+def _lock_order():
+    from django.db.models.functions import Collate
+
+    if connection.vendor == "postgresql":
+        return ["period_start", Collate("scope", "C"), Collate("key", "C")]
+    return ["period_start", "scope", "key"]
