@@ -125,8 +125,8 @@ class WebhookIn(CamelInSchema):
 
     @field_validator("name", "url", "secret")
     @classmethod
-    def _no_nul(cls, value: str) -> str:
-        if "\x00" in value:
+    def _no_nul(cls, value: str | None) -> str | None:
+        if value is not None and "\x00" in value:
             raise ValueError("must not contain NUL characters")
         return value
 

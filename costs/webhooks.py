@@ -110,12 +110,13 @@ def webhook_create(*, name: str, url: str, secret: str, slack_format: bool = Fal
 def webhook_update(*, webhook_id: int, data: dict[str, Any]) -> Webhook:
     """Change a webhook (full or partial); an omitted or empty secret keeps the stored one."""
     webhook = webhook_get(webhook_id, lock=True)
+    data = {k: v for k, v in data.items() if v is not None}  # null: keep the value
     if "name" in data and data["name"] != webhook.name and Webhook.objects.filter(name=data["name"]).exists():
         raise ValidationFailed.on("name", f"a webhook named {data['name']!r} already exists")
     if "url" in data:
         webhook.url = _validated_url(data["url"])
     for name in ("name", "slack_format", "enabled"):
-        if name in data and data[name] is not None:
+        if name in data:
             setattr(webhook, name, data[name])
     if data.get("secret"):
         webhook.secret_encrypted = key_encrypt(data["secret"])

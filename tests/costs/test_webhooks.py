@@ -68,6 +68,18 @@ def test_a_new_secret_replaces_the_old_one_and_an_omitted_one_is_kept(owner_api,
     assert webhooks.key_decrypt(Webhook.objects.get().secret_encrypted) == "another-secret"
 
 
+@pytest.mark.parametrize("body", [{"name": None, "url": None, "secret": None}, {"name": "a\x00"},
+                                  {"url": "http://10.0.0.1/"}, {"secret": "short"}, {"enabled": "maybe"}])
+def test_odd_updates_keep_the_webhook_or_are_422(owner_api, local_ok, webhook_receiver, body):
+    created = _create(owner_api, webhook_receiver.url)
+    response = owner_api.patch(f"{BASE}/{created['id']}", body)
+    assert response.status_code in (200, 422), response.content
+    if "url" in body and body["url"]:
+        assert response.status_code == 200  # private addresses are allowed in this test
+    assert webhooks.key_decrypt(Webhook.objects.get().secret_encrypted) == SECRET
+    assert Webhook.objects.get().name == "ops"
+
+
 @pytest.mark.parametrize("url", [
     "http://127.0.0.1:9/hook", "http://localhost/hook", "http://10.1.2.3/", "http://169.254.169.254/latest",
     "http://[::1]/", "http://192.168.0.10/", "ftp://example.com/", "not a url", "http://user:pw@example.com/",

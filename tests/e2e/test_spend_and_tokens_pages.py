@@ -61,6 +61,7 @@ def test_the_spend_chart_follows_the_range_picker_and_has_a_table(page, live_ser
     expect(weekly.get_by_role("columnheader", name="claude-sonnet")).to_be_visible()
     expect(page.get_by_test_id("range-total")).to_contain_text("30.00 USD")
     expect(page.get_by_role("table", name="Top users")).to_contain_text("owner")
+    expect(page.get_by_role("heading", name="Forecast")).to_have_count(1)  # the swap replaced, not added
     screenshot(page, "costs-spend-by-model-weekly")
 
 
