@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('costs', '0005_merge_20261129_1143'),
+        ('costs', '0005_merge_lifecycle_history_webhooks'),
     ]
 
     operations = [
