@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 from decimal import Decimal
 
 from django.db import connection, transaction
 from django.db.models import Count, F, Sum
 from django.db.models.expressions import RawSQL
-from django.utils import timezone
 
 from . import csv_cells
 from .models import ZERO, CostOperation, ExportJob

@@ -264,25 +264,6 @@ class TokenStatsOut(CamelSchema):
     cost_saved_by_cache: float
 
 
-class OperationOut(CamelSchema):
-    idempotency_key: str
-    job_id: str
-    project_id: str
-    stage: str
-    provider: str
-    model: str
-    input_tokens: int
-    output_tokens: int
-    characters: int
-    images: int
-    seconds: float
-    cache_hit: bool
-    cost: float
-    cost_saved: float
-    cost_source: str
-    timestamp: dt.datetime
-
-
 class SuggestionOut(CamelSchema):
     category: str
     suggestion: str

@@ -10,7 +10,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models.functions import Collate, Lower
 from django.utils import timezone
 
@@ -18,8 +18,8 @@ from aura_site.errors import Conflict, FieldError, NotFound, PaymentRequired, Va
 
 from .attribution import attribute_operations
 from .currencies import CURRENCIES
-from .ledger_sql import TotalChange, rows_insert_new, totals_add
 from .display import format_money
+from .ledger_sql import TotalChange, rows_insert_new, totals_add
 from .models import (
     ZERO,
     Alert,
@@ -645,7 +645,8 @@ def hold_place(*, job_id: str, amount: Decimal | float | None = None, plan: list
                 raise PaymentRequired(
                     f"Hard budget limit: holding {format_money(part, config.currency)} for job {job_id} does not fit "
                     f"the {scope.label} ({format_money(row.spent, config.currency)} spent, "
-                    f"{format_money(row.held, config.currency)} held of {format_money(scope.budget, config.currency)}).",
+                    f"{format_money(row.held, config.currency)} held of "
+                    f"{format_money(scope.budget, config.currency)}).",
                     extra={"spent": float(row.spent), "held": float(row.held), "budget": float(scope.budget),
                            "operationCost": float(part), "scope": scope.scope, "key": scope.key})
         for (_, scope_name, key), row in totals.items():
