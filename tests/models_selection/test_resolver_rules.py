@@ -145,6 +145,23 @@ def test_a_pinned_alias_of_a_retired_model_blocks_naming_the_model(world):
     assert _pairs(blocked)[:2] == [("Anthropic", "claude-haiku-4-5"), ("Anthropic", "claude-opus-4-5")]
 
 
+def test_a_pinned_bare_id_the_catalog_does_not_know_blocks_without_a_provider(world):
+    blocked = _resolve(overrides={"script": RunOverride(None, "gpt-9", pin=True)})
+    assert (blocked.source, blocked.provider, blocked.model_id, blocked.is_blocked) == (
+        "RunOverridePinned", "", "gpt-9", True)
+    assert blocked.reasoning == ("Blocked: pinned run override gpt-9 is unavailable (not in the model catalog); "
+                                 "pinned selections never fall back.")
+    assert _pairs(blocked) == CHEAPEST_FIRST
+
+
+def test_a_pinned_deprecated_stage_selection_is_used_with_its_warning(world):
+    SelectionFactory(scope="Stage", stage="script", provider="OpenAI", model_id="gpt-4", is_pinned=True)
+    used = _resolve()
+    assert (used.source, used.model_id, used.is_pinned) == ("StagePinned", "gpt-4", True)
+    assert used.reasoning == ("Using stage-pinned model: gpt-4. Warning: gpt-4 is deprecated; the vendor "
+                              "recommends gpt-4.1. Skipped: no run override.")
+
+
 def test_an_unpinned_unavailable_override_is_skipped_for_the_stage_selection(world):
     SelectionFactory(scope="Stage", stage="script", provider="Anthropic", model_id="claude-opus-4-5")
     resolution = _resolve(overrides={"script": RunOverride("OpenAI", "gpt-4.1")})
