@@ -162,6 +162,19 @@ def test_a_pinned_deprecated_stage_selection_is_used_with_its_warning(world):
                               "recommends gpt-4.1. Skipped: no run override.")
 
 
+def test_every_level_names_an_alias_and_warns_of_deprecation(world):
+    pinned = _resolve(overrides={"script": RunOverride("OpenAI", "gpt-4o-latest", pin=True)})
+    assert (pinned.model_id, pinned.reasoning) == (
+        "gpt-4o", "Using pinned run override: gpt-4o (gpt-4o-latest is an alias of gpt-4o).")
+    warning = "Warning: gpt-4 is deprecated; the vendor recommends gpt-4.1."
+    SelectionFactory(scope="Project", project_id="p1", stage="", provider="OpenAI", model_id="gpt-4")
+    assert _resolve(project_id="p1").reasoning == (
+        f"Using project override for p1: gpt-4. {warning} Skipped: no run override; no stage selection.")
+    SelectionFactory(scope="Global", stage="", provider="OpenAI", model_id="gpt-4")
+    assert _resolve().reasoning == (
+        f"Using global default: gpt-4. {warning} Skipped: no run override; no stage selection; no project override.")
+
+
 def test_an_unpinned_unavailable_override_is_skipped_for_the_stage_selection(world):
     SelectionFactory(scope="Stage", stage="script", provider="Anthropic", model_id="claude-opus-4-5")
     resolution = _resolve(overrides={"script": RunOverride("OpenAI", "gpt-4.1")})
