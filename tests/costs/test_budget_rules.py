@@ -166,6 +166,16 @@ def test_an_estimate_prices_each_kind_at_its_worst_case(prices):
 
 
 @pytest.mark.django_db
+def test_prices_are_found_whatever_the_case_of_provider_and_model(prices):
+    _configure()
+    _record(_op("a", provider="LINGO", model="Lingo-Big", input_tokens=1000),
+            _op("b", provider="lingo", model="LINGO-UNKNOWN", input_tokens=1000))
+    rows = {r.idempotency_key: r for r in CostOperation.objects.all()}
+    assert (rows["a"].cost, rows["a"].price_snapshot["model_id"]) == (D("0.01"), "lingo-big")
+    assert (rows["b"].cost, rows["b"].price_snapshot["model_id"]) == (D("0.002"), "")
+
+
+@pytest.mark.django_db
 def test_an_estimate_counts_nothing_for_what_a_plan_item_leaves_out(prices):
     estimate = services.estimate_items([{"provider": "Lingo"}, {"provider": "Lingo", "input_tokens": 1000},
                                         {"provider": "Vox"}, {"provider": "Pix"}, {"provider": "Reel"}])
@@ -177,8 +187,12 @@ def test_an_estimate_counts_nothing_for_what_a_plan_item_leaves_out(prices):
 def test_a_reported_cost_wins_and_keeps_the_saving_and_snapshot_of_the_price(prices):
     _configure()
     _record(_op("r", cost="0.5", input_tokens=2000, output_tokens=0, cache_hit=True),
-            _op("n", cost="0.25", provider="Nowhere"))
+            _op("n", cost="0.25", provider="Nowhere"),
+            _op("half", cost="0.1", model="lingo-half"), _op("mute", cost="0.2", provider="Mute"))
     rows = {r.idempotency_key: r for r in CostOperation.objects.all()}
+    # A price that cannot compute the cost is still the price the operation ran at.
+    assert (rows["half"].price_snapshot["model_id"], rows["half"].cost_saved) == ("lingo-half", 0)
+    assert rows["mute"].price_snapshot["provider_name"] == "Mute" and rows["mute"].cost == D("0.2")
     assert (rows["r"].cost, rows["r"].cost_saved, rows["r"].cost_source) == (D("0.5"), D("0.003"), "reported")
     assert rows["r"].price_snapshot["provider_name"] == "Lingo"
     assert (rows["n"].cost, rows["n"].cost_saved, rows["n"].price_snapshot) == (D("0.25"), D("0"), None)
