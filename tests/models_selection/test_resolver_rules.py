@@ -117,6 +117,17 @@ def test_bad_overrides_are_refused_together_naming_each_field(world):
         "provider 'Acme'")
 
 
+def test_every_bad_override_is_reported_whatever_comes_after_it(world):
+    _model("Anthropic", "shared-1", "0.001", "0.001")
+    _model("OpenAI", "shared-1", "0.002", "0.002")
+    with pytest.raises(ValidationFailed) as caught:
+        _resolve(overrides={"script": RunOverride("Acme", "x"), "visual": RunOverride(None, "shared-1"),
+                            "narration": RunOverride("OpenAI", ""), "intro": RunOverride("OpenAI", "gpt-4o")})
+    assert [e.field for e in caught.value.errors] == [
+        "modelOverrides.script.provider", "modelOverrides.visual.modelId", "modelOverrides.narration.modelId",
+        "modelOverrides.intro"]
+
+
 def test_an_alias_is_reported_as_the_model_it_names(world):
     alias = _resolve(overrides={"script": RunOverride("OpenAI", "gpt-4o-latest")})
     assert (alias.source, alias.provider, alias.model_id) == ("RunOverride", "OpenAI", "gpt-4o")
