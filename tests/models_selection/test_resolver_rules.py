@@ -121,11 +121,12 @@ def test_every_bad_override_is_reported_whatever_comes_after_it(world):
     _model("Anthropic", "shared-1", "0.001", "0.001")
     _model("OpenAI", "shared-1", "0.002", "0.002")
     with pytest.raises(ValidationFailed) as caught:
-        _resolve(overrides={"script": RunOverride("Acme", "x"), "visual": RunOverride(None, "shared-1"),
-                            "narration": RunOverride("OpenAI", ""), "intro": RunOverride("OpenAI", "gpt-4o")})
+        _resolve(overrides={"intro": RunOverride("OpenAI", "gpt-4o"), "script": RunOverride("Acme", "x"),
+                            "visual": RunOverride(None, "shared-1"), "narration": RunOverride("OpenAI", ""),
+                            "refinement": RunOverride("Nope", "x")})
     assert [e.field for e in caught.value.errors] == [
-        "modelOverrides.script.provider", "modelOverrides.visual.modelId", "modelOverrides.narration.modelId",
-        "modelOverrides.intro"]
+        "modelOverrides.intro", "modelOverrides.script.provider", "modelOverrides.visual.modelId",
+        "modelOverrides.narration.modelId", "modelOverrides.refinement.provider"]
 
 
 def test_an_alias_is_reported_as_the_model_it_names(world):
