@@ -223,11 +223,13 @@ def test_operations_that_cannot_be_priced_are_refused_with_what_is_missing(price
 def test_an_empty_or_oversized_batch_is_refused():
     with pytest.raises(ValidationFailed) as empty:
         services.operations_record(operations=[])
-    assert empty.value.errors[0].field == "operations"
+    assert (empty.value.errors[0].field, empty.value.errors[0].message) == (
+        "operations", "at least one operation is required")
     ops = [_op(f"k{i}", 0) for i in range(services.MAX_BATCH + 1)]
     with pytest.raises(ValidationFailed) as big:
         services.operations_record(operations=ops)
-    assert big.value.errors[0].message == "at most 1000 operations per request"
+    assert (big.value.errors[0].field, big.value.errors[0].message) == (
+        "operations", "at most 1000 operations per request")
     assert services.operations_record(operations=ops[:services.MAX_BATCH]).total_cost == 0
 
 
