@@ -327,6 +327,18 @@ def test_a_jobs_own_hold_makes_room_for_its_operations_and_is_counted_once():
 
 
 @pytest.mark.django_db
+def test_a_refusal_reports_the_hold_left_after_the_operations_own_draw():
+    _configure(overall_monthly_budget=D(10), hard_budget_limit=True)
+    _record(_op("a", 4))
+    services.hold_place(job_id="run", amount=6)
+    with pytest.raises(PaymentRequired) as caught:
+        _record(_op("r1", 7, job_id="run"))  # 4 spent + 7 − its 6 held = 11 > 10
+    assert (caught.value.extra["spent"], caught.value.extra["held"]) == (4.0, 0.0)
+    assert caught.value.detail.endswith("(4.000000 spent, 0.000000 held).")
+    assert (_total().spent, _total().held) == (D(4), D(6))
+
+
+@pytest.mark.django_db
 def test_an_operation_beyond_its_hold_draws_only_what_is_left():
     _configure(overall_monthly_budget=D(10), hard_budget_limit=True)
     services.hold_place(job_id="run", amount=2, provider="Lingo")
