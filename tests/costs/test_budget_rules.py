@@ -138,8 +138,8 @@ def test_an_operation_without_a_timestamp_is_stamped_now_and_other_kinds_store_t
 ])
 def test_every_kind_of_price_gives_the_exact_cost_and_saving(prices, op, cost, saved):
     _configure()
-    provider = op.pop("provider")
-    result = _record(_op("k", provider=provider, **op))
+    provider = op["provider"]  # the parameters are shared between runs: never change them
+    result = _record(_op("k", **op))
     row = CostOperation.objects.get()
     assert (row.cost, row.cost_saved) == (D(cost), D(saved))
     assert result.accepted[0]["cost"] == float(D(cost)) and result.accepted[0]["costSaved"] == float(D(saved))
@@ -166,6 +166,16 @@ def test_an_estimate_prices_each_kind_at_its_worst_case(prices):
 
 
 @pytest.mark.django_db
+def test_prices_are_found_whatever_the_case_of_provider_and_model(prices):
+    _configure()
+    _record(_op("a", provider="LINGO", model="Lingo-Big", input_tokens=1000),
+            _op("b", provider="lingo", model="LINGO-UNKNOWN", input_tokens=1000))
+    rows = {r.idempotency_key: r for r in CostOperation.objects.all()}
+    assert (rows["a"].cost, rows["a"].price_snapshot["model_id"]) == (D("0.01"), "lingo-big")
+    assert (rows["b"].cost, rows["b"].price_snapshot["model_id"]) == (D("0.002"), "")
+
+
+@pytest.mark.django_db
 def test_an_estimate_counts_nothing_for_what_a_plan_item_leaves_out(prices):
     estimate = services.estimate_items([{"provider": "Lingo"}, {"provider": "Lingo", "input_tokens": 1000},
                                         {"provider": "Vox"}, {"provider": "Pix"}, {"provider": "Reel"}])
@@ -177,8 +187,12 @@ def test_an_estimate_counts_nothing_for_what_a_plan_item_leaves_out(prices):
 def test_a_reported_cost_wins_and_keeps_the_saving_and_snapshot_of_the_price(prices):
     _configure()
     _record(_op("r", cost="0.5", input_tokens=2000, output_tokens=0, cache_hit=True),
-            _op("n", cost="0.25", provider="Nowhere"))
+            _op("n", cost="0.25", provider="Nowhere"),
+            _op("half", cost="0.1", model="lingo-half"), _op("mute", cost="0.2", provider="Mute"))
     rows = {r.idempotency_key: r for r in CostOperation.objects.all()}
+    # A price that cannot compute the cost is still the price the operation ran at.
+    assert (rows["half"].price_snapshot["model_id"], rows["half"].cost_saved) == ("lingo-half", 0)
+    assert rows["mute"].price_snapshot["provider_name"] == "Mute" and rows["mute"].cost == D("0.2")
     assert (rows["r"].cost, rows["r"].cost_saved, rows["r"].cost_source) == (D("0.5"), D("0.003"), "reported")
     assert rows["r"].price_snapshot["provider_name"] == "Lingo"
     assert (rows["n"].cost, rows["n"].cost_saved, rows["n"].price_snapshot) == (D("0.25"), D("0"), None)
@@ -201,7 +215,7 @@ def test_operations_that_cannot_be_priced_are_refused_with_what_is_missing(price
     ]
     # The message names the first five; the list has them all.
     assert caught.value.detail.startswith("operations[0].cost: no cost given")
-    assert caught.value.detail.count("; ") == 4 and "operations[5]" not in caught.value.detail
+    assert caught.value.detail == "; ".join(f"{e.field}: {e.message}" for e in caught.value.errors[:5])
     assert not CostOperation.objects.exists() and not BudgetTotal.objects.exists()
 
 
@@ -209,11 +223,13 @@ def test_operations_that_cannot_be_priced_are_refused_with_what_is_missing(price
 def test_an_empty_or_oversized_batch_is_refused():
     with pytest.raises(ValidationFailed) as empty:
         services.operations_record(operations=[])
-    assert empty.value.errors[0].field == "operations"
+    assert (empty.value.errors[0].field, empty.value.errors[0].message) == (
+        "operations", "at least one operation is required")
     ops = [_op(f"k{i}", 0) for i in range(services.MAX_BATCH + 1)]
     with pytest.raises(ValidationFailed) as big:
         services.operations_record(operations=ops)
-    assert big.value.errors[0].message == "at most 1000 operations per request"
+    assert (big.value.errors[0].field, big.value.errors[0].message) == (
+        "operations", "at most 1000 operations per request")
     assert services.operations_record(operations=ops[:services.MAX_BATCH]).total_cost == 0
 
 
@@ -308,6 +324,18 @@ def test_a_jobs_own_hold_makes_room_for_its_operations_and_is_counted_once():
     _record(_op("r2", 2, job_id="run"))  # the rest of its own hold still fits
     assert (_total().spent, _total().held) == (D(10), D(0))
     assert Hold.objects.get(job_id="run").remaining == 0
+
+
+@pytest.mark.django_db
+def test_a_refusal_reports_the_hold_left_after_the_operations_own_draw():
+    _configure(overall_monthly_budget=D(10), hard_budget_limit=True)
+    _record(_op("a", 4))
+    services.hold_place(job_id="run", amount=6)
+    with pytest.raises(PaymentRequired) as caught:
+        _record(_op("r1", 7, job_id="run"))  # 4 spent + 7 − its 6 held = 11 > 10
+    assert (caught.value.extra["spent"], caught.value.extra["held"]) == (4.0, 0.0)
+    assert caught.value.detail.endswith("(4.000000 spent, 0.000000 held).")
+    assert (_total().spent, _total().held) == (D(4), D(6))
 
 
 @pytest.mark.django_db

@@ -117,6 +117,18 @@ def test_bad_overrides_are_refused_together_naming_each_field(world):
         "provider 'Acme'")
 
 
+def test_every_bad_override_is_reported_whatever_comes_after_it(world):
+    _model("Anthropic", "shared-1", "0.001", "0.001")
+    _model("OpenAI", "shared-1", "0.002", "0.002")
+    with pytest.raises(ValidationFailed) as caught:
+        _resolve(overrides={"intro": RunOverride("OpenAI", "gpt-4o"), "script": RunOverride("Acme", "x"),
+                            "visual": RunOverride(None, "shared-1"), "narration": RunOverride("OpenAI", ""),
+                            "refinement": RunOverride("Nope", "x")})
+    assert [e.field for e in caught.value.errors] == [
+        "modelOverrides.intro", "modelOverrides.script.provider", "modelOverrides.visual.modelId",
+        "modelOverrides.narration.modelId", "modelOverrides.refinement.provider"]
+
+
 def test_an_alias_is_reported_as_the_model_it_names(world):
     alias = _resolve(overrides={"script": RunOverride("OpenAI", "gpt-4o-latest")})
     assert (alias.source, alias.provider, alias.model_id) == ("RunOverride", "OpenAI", "gpt-4o")
@@ -143,6 +155,36 @@ def test_a_pinned_alias_of_a_retired_model_blocks_naming_the_model(world):
     assert blocked.reasoning == (f"Blocked: pinned run override Anthropic:claude-3-opus is unavailable ({RETIRED}); "
                                  "pinned selections never fall back.")
     assert _pairs(blocked)[:2] == [("Anthropic", "claude-haiku-4-5"), ("Anthropic", "claude-opus-4-5")]
+
+
+def test_a_pinned_bare_id_the_catalog_does_not_know_blocks_without_a_provider(world):
+    blocked = _resolve(overrides={"script": RunOverride(None, "gpt-9", pin=True)})
+    assert (blocked.source, blocked.provider, blocked.model_id, blocked.is_blocked) == (
+        "RunOverridePinned", "", "gpt-9", True)
+    assert blocked.reasoning == ("Blocked: pinned run override gpt-9 is unavailable (not in the model catalog); "
+                                 "pinned selections never fall back.")
+    assert _pairs(blocked) == CHEAPEST_FIRST
+
+
+def test_a_pinned_deprecated_stage_selection_is_used_with_its_warning(world):
+    SelectionFactory(scope="Stage", stage="script", provider="OpenAI", model_id="gpt-4", is_pinned=True)
+    used = _resolve()
+    assert (used.source, used.model_id, used.is_pinned) == ("StagePinned", "gpt-4", True)
+    assert used.reasoning == ("Using stage-pinned model: gpt-4. Warning: gpt-4 is deprecated; the vendor "
+                              "recommends gpt-4.1. Skipped: no run override.")
+
+
+def test_every_level_names_an_alias_and_warns_of_deprecation(world):
+    pinned = _resolve(overrides={"script": RunOverride("OpenAI", "gpt-4o-latest", pin=True)})
+    assert (pinned.model_id, pinned.reasoning) == (
+        "gpt-4o", "Using pinned run override: gpt-4o (gpt-4o-latest is an alias of gpt-4o).")
+    warning = "Warning: gpt-4 is deprecated; the vendor recommends gpt-4.1."
+    SelectionFactory(scope="Project", project_id="p1", stage="", provider="OpenAI", model_id="gpt-4")
+    assert _resolve(project_id="p1").reasoning == (
+        f"Using project override for p1: gpt-4. {warning} Skipped: no run override; no stage selection.")
+    SelectionFactory(scope="Global", stage="", provider="OpenAI", model_id="gpt-4")
+    assert _resolve().reasoning == (
+        f"Using global default: gpt-4. {warning} Skipped: no run override; no stage selection; no project override.")
 
 
 def test_an_unpinned_unavailable_override_is_skipped_for_the_stage_selection(world):
