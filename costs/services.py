@@ -594,14 +594,12 @@ def budget_decision(*, amount: Decimal, by_provider: dict[str, Decimal], at: dt.
             decision = "block" if config.hard_budget_limit else "warn"
             cur = config.currency
             reasons.append(f"The {scope.label} ({format_money(scope.budget, cur)}) would be exceeded: "
-                           f"{format_money(committed, cur)} spent or held + {format_money(part, cur)}.")
+                           f"{format_money(committed, cur)} spent or held + {format_money(part, cur, unit=True)}.")
             continue
         crossed = [t for t in thresholds if committed + part >= scope.budget * Decimal(t) / 100]
         if crossed:
             decision = "warn" if decision == "allow" else decision
-            reasons.append(f"This would reach {crossed[-1]}% of the {scope.label}: "
-                           f"{format_money(committed + part, config.currency)} of "
-                           f"{format_money(scope.budget, config.currency)}.")
+            reasons.append(f"This would reach {crossed[-1]}% of the {scope.label}.")
     return {"decision": decision, "reasons": reasons or ["Within budget."]}
 
 
@@ -643,7 +641,8 @@ def hold_place(*, job_id: str, amount: Decimal | float | None = None, plan: list
             row = totals[(window[0], scope.scope, scope.key)]
             if config.hard_budget_limit and scope.budget is not None and row.spent + row.held + part > scope.budget:
                 raise PaymentRequired(
-                    f"Hard budget limit: holding {format_money(part, config.currency)} for job {job_id} does not fit "
+                    f"Hard budget limit: holding {format_money(part, config.currency, unit=True)} for job {job_id} "
+                    "does not fit "
                     f"the {scope.label} ({format_money(row.spent, config.currency)} spent, "
                     f"{format_money(row.held, config.currency)} held of "
                     f"{format_money(scope.budget, config.currency)}).",

@@ -297,8 +297,8 @@ def test_spending_exactly_the_budget_is_allowed_and_a_millionth_more_is_refused(
                                   "scope": scope, "key": "" if scope == "overall" else "Lingo",
                                   "idempotencyKey": "c"}
     label = "overall budget" if scope == "overall" else "provider 'Lingo' budget"
-    assert caught.value.detail == (f"Hard budget limit: this operation (0.000001 USD) would take the {label} "
-                                   "past 10.000000 (10.000000 spent, 0.000000 held).")
+    assert caught.value.detail == (f"Hard budget limit: this operation ($0.000001) would take the {label} "
+                                   "past $10.00 ($10.00 spent, $0.00 held).")
     assert _total().spent == 10 and CostOperation.objects.count() == 2
 
 
@@ -307,7 +307,7 @@ def test_a_soft_limit_accepts_and_warns_only_past_the_budget():
     _configure(overall_monthly_budget=D(10), provider_budgets={"Lingo": 20})
     assert _record(_op("a", 10)).warnings == []
     result = _record(_op("b", "0.5"))
-    assert result.warnings == ["b: the overall budget of 10.000000 USD is exceeded (10.500000 spent)."]
+    assert result.warnings == ["b: the overall budget of $10.00 is exceeded ($10.50 spent)."]
     assert result.accepted[0]["cost"] == 0.5 and _total().spent == D("10.5")
 
 
@@ -334,7 +334,7 @@ def test_a_refusal_reports_the_hold_left_after_the_operations_own_draw():
     with pytest.raises(PaymentRequired) as caught:
         _record(_op("r1", 7, job_id="run"))  # 4 spent + 7 − its 6 held = 11 > 10
     assert (caught.value.extra["spent"], caught.value.extra["held"]) == (4.0, 0.0)
-    assert caught.value.detail.endswith("(4.000000 spent, 0.000000 held).")
+    assert caught.value.detail.endswith("($4.00 spent, $0.00 held).")
     assert (_total().spent, _total().held) == (D(4), D(6))
 
 
@@ -397,7 +397,7 @@ def test_an_alert_is_raised_exactly_at_its_threshold_and_not_a_millionth_before(
     alerts = _record(_op("b", "0.000001")).alerts
     assert [(a.scope, a.key, a.threshold, a.spent, a.budget, a.period_start) for a in alerts] == [
         ("overall", "", 50, D(50), D(100), NOVEMBER)]
-    assert alerts[0].message == "50% of the overall budget reached: 50.000000 of 100.000000 USD spent."
+    assert alerts[0].message == "50% of the overall budget reached: $50.00 of $100.00 spent."
     assert _record(_op("c", "24.999999")).alerts == []
     assert [a.threshold for a in _record(_op("d", "0.000001")).alerts] == [75]
     assert Alert.objects.count() == 2
@@ -410,7 +410,7 @@ def test_one_operation_crossing_several_thresholds_raises_each_once():
     assert sorted((a.scope, a.threshold) for a in alerts) == [
         ("overall", 25), ("overall", 50), ("provider", 25), ("provider", 50), ("provider", 100)]
     provider_alert = next(a for a in alerts if a.scope == "provider" and a.threshold == 100)
-    assert provider_alert.message == "100% of the provider 'Lingo' budget reached: 5.000000 of 4.000000 USD spent."
+    assert provider_alert.message == "100% of the provider 'Lingo' budget reached: $5.00 of $4.00 spent."
     assert provider_alert.key == "Lingo"
     assert _record(_op("b", 1)).alerts == []  # Once: each stays raised for the period
 
@@ -471,10 +471,10 @@ def test_alerts_are_emailed_once_after_commit(django_capture_on_commit_callbacks
     message = mail.outbox[0]
     assert message.to == ["finance@example.com"] and message.from_email == settings.DEFAULT_FROM_EMAIL
     # Newest first, as the alerts page lists them.
-    assert message.subject == "Aura budget alert: 60% of the overall budget reached: 7.000000 of 10.000000 USD spent."
+    assert message.subject == "Aura budget alert: 60% of the overall budget reached: $7.00 of $10.00 spent."
     assert message.body.splitlines() == [
-        "60% of the overall budget reached: 7.000000 of 10.000000 USD spent.",
-        "50% of the overall budget reached: 7.000000 of 10.000000 USD spent."]
+        "60% of the overall budget reached: $7.00 of $10.00 spent.",
+        "50% of the overall budget reached: $7.00 of $10.00 spent."]
     assert set(Alert.objects.values_list("emailed", flat=True)) == {True}
     services.alerts_email(dedupe_keys=list(Alert.objects.values_list("dedupe_key", flat=True)))
     assert len(mail.outbox) == 1
@@ -490,14 +490,14 @@ def test_alerts_go_to_the_default_address_and_never_when_disabled(django_capture
     _configure(overall_monthly_budget=D(10), alert_thresholds=[80], email_notifications_enabled=False)
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         assert len(_record(_op("b", 2)).alerts) == 1
-    assert callbacks == [] and len(mail.outbox) == 1
+    assert len(callbacks) == 1 and len(mail.outbox) == 1  # the webhook fan-out only
     assert Alert.objects.get(threshold=80).emailed is False
     # Mail sent later carries only the alerts just raised, not older unsent ones.
     _configure(overall_monthly_budget=D(10), alert_thresholds=[80, 90], email_notifications_enabled=True)
     with django_capture_on_commit_callbacks(execute=True):
         _record(_op("c", 1))
     assert len(mail.outbox) == 2
-    assert mail.outbox[1].body == "90% of the overall budget reached: 10.000000 of 10.000000 USD spent."
+    assert mail.outbox[1].body == "90% of the overall budget reached: $10.00 of $10.00 spent."
     assert Alert.objects.get(threshold=80).emailed is False
 
 
@@ -596,8 +596,8 @@ def test_a_hold_that_fits_exactly_is_placed_and_a_millionth_more_is_refused(scop
     assert caught.value.extra == {"spent": 4.0, "held": 6.0, "budget": 10.0, "operationCost": 0.000001,
                                   "scope": scope, "key": "" if scope == "overall" else "Lingo"}
     label = "overall budget" if scope == "overall" else "provider 'Lingo' budget"
-    assert caught.value.detail == ("Hard budget limit: holding 0.000001 USD for job h3 does not fit the "
-                                   f"{label} (4.000000 spent, 6.000000 held of 10.000000).")
+    assert caught.value.detail == ("Hard budget limit: holding $0.000001 for job h3 does not fit the "
+                                   f"{label} ($4.00 spent, $6.00 held of $10.00).")
     assert not Hold.objects.filter(job_id="h3").exists() and _total().held == 6
 
 
@@ -705,8 +705,8 @@ def _decide(amount, by_provider=None, **kwargs):
     ("80", "warn", ["This would reach 75% of the overall budget."]),
     ("90", "warn", ["This would reach 90% of the overall budget."]),
     ("100", "warn", ["This would reach 90% of the overall budget."]),
-    ("100.000001", "warn", ["The overall budget (100.000000) would be exceeded: 0.000000 spent or held + "
-                            "100.000001."]),
+    ("100.000001", "warn", ["The overall budget ($100.00) would be exceeded: $0.00 spent or held + "
+                            "$100.000001."]),
 ])
 def test_an_estimate_names_the_highest_threshold_it_reaches(amount, decision, reasons):
     _configure(overall_monthly_budget=D(100), alert_thresholds=[50, 75, 90])
@@ -722,7 +722,7 @@ def test_an_estimate_counts_what_is_already_spent_and_held():
     assert _decide("25")["reasons"] == ["This would reach 75% of the overall budget."]
     assert _decide("50") == {"decision": "warn", "reasons": ["This would reach 100% of the overall budget."]}
     assert _decide("50.000001") == {"decision": "block", "reasons": [
-        "The overall budget (100.000000) would be exceeded: 50.000000 spent or held + 50.000001."]}
+        "The overall budget ($100.00) would be exceeded: $50.00 spent or held + $50.000001."]}
     assert _decide("0") == {"decision": "warn", "reasons": ["This would reach 50% of the overall budget."]}
 
 
@@ -746,7 +746,7 @@ def test_a_provider_past_its_budget_blocks_even_when_overall_only_warns_and_the_
     result = _decide(60, {"Lingo": "10.000001"})
     assert result["decision"] == "block" and result["reasons"] == [
         "This would reach 50% of the overall budget.",
-        "The provider 'Lingo' budget (10.000000) would be exceeded: 0.000000 spent or held + 10.000001."]
+        "The provider 'Lingo' budget ($10.00) would be exceeded: $0.00 spent or held + $10.000001."]
     result = _decide(101, {"Lingo": 6})
     assert result["decision"] == "block" and result["reasons"][1] == \
         "This would reach 50% of the provider 'Lingo' budget."
