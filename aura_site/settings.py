@@ -99,8 +99,6 @@ DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{DATA_DIR / 'aura.sqlite3'}"),
 }
 DATABASES["default"].setdefault("ATOMIC_REQUESTS", False)
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("AURA_DB_CONN_MAX_AGE", default=0)
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # An unreachable database answers 503 within seconds instead of hanging the request.
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault(

@@ -14,10 +14,17 @@ from costs import services
 from costs.models import Alert, BudgetTotal, CostOperation, Hold
 
 # One operation: configuration, prices, the job's hold, the ledger insert, the running totals.
-MAX_QUERIES_FOR_ONE_OPERATION = 5
+# Configuration, prices, the job's hold, the ledger insert, the daily rollups, the running totals.
+MAX_QUERIES_FOR_ONE_OPERATION = 6
 # Inside a test's transaction the write's own transaction is a savepoint: SAVEPOINT and RELEASE are counted
 # (in a request it is BEGIN and COMMIT, which PostgreSQL's driver does not count as queries).
 SAVEPOINT = 2
+
+
+@pytest.fixture
+def caller(django_user_model):
+    """The user posting the operations (as the API passes it); without one, a run's creator is looked up."""
+    return django_user_model.objects.create_user("poster", "poster@example.com", "poster-pass-123")
 
 
 def _op(key: str, cost: str | None = "1.00", **extra) -> dict:
@@ -29,27 +36,29 @@ def _op(key: str, cost: str | None = "1.00", **extra) -> dict:
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("existing", [0, 2000])
-def test_one_operation_takes_at_most_five_queries_whatever_the_ledger_size(existing, django_assert_max_num_queries):
+def test_one_operation_takes_at_most_six_queries_whatever_the_ledger_size(existing, django_assert_max_num_queries,
+                                                                         caller):
     CostOperation.objects.bulk_create([
         CostOperation(idempotency_key=f"old{i}", stage="script", provider="OpenAI", cost=Decimal("0.001"),
                       cost_source="reported") for i in range(existing)])
     services.operations_record(operations=[_op("warm")])
     with django_assert_max_num_queries(MAX_QUERIES_FOR_ONE_OPERATION + SAVEPOINT):
-        services.operations_record(operations=[_op("one", None, model="gpt-4o", input_tokens=100)])
+        services.operations_record(operations=[_op("one", None, model="gpt-4o", input_tokens=100)], user=caller)
     with django_assert_max_num_queries(MAX_QUERIES_FOR_ONE_OPERATION + SAVEPOINT):
-        services.operations_record(operations=[_op(f"b{i}", "0.10", project_id=f"p{i % 3}") for i in range(50)])
-    assert BudgetTotal.objects.get(scope="overall").spent == Decimal("6.000250")
+        services.operations_record(operations=[_op(f"b{i}", "0.10", project_id=f"p{i % 3}") for i in range(40)],
+                                   user=caller)  # 40 rows: one INSERT within SQLite's 999 parameters
+    assert BudgetTotal.objects.get(scope="overall").spent == Decimal("5.000250")
 
 
 @pytest.mark.django_db
-def test_drawing_a_hold_or_raising_alerts_adds_one_statement_each(django_assert_max_num_queries):
+def test_drawing_a_hold_or_raising_alerts_adds_one_statement_each(django_assert_max_num_queries, caller):
     services.configuration_update(data={"overall_monthly_budget": Decimal("10"), "alert_thresholds": [50]})
     services.hold_place(job_id="job-1", amount=Decimal("2"))
     with django_assert_max_num_queries(MAX_QUERIES_FOR_ONE_OPERATION + 1 + SAVEPOINT):
-        services.operations_record(operations=[_op("h1")])
+        services.operations_record(operations=[_op("h1")], user=caller)
     assert Hold.objects.get(job_id="job-1").remaining == Decimal("1")
     with django_assert_max_num_queries(MAX_QUERIES_FOR_ONE_OPERATION + 1 + SAVEPOINT):
-        result = services.operations_record(operations=[_op("a1", "5.00", job_id="")])
+        result = services.operations_record(operations=[_op("a1", "5.00", job_id="")], user=caller)
     assert [a.threshold for a in result.alerts] == [50] and result.alerts[0].pk == Alert.objects.get().pk
 
 

@@ -33,7 +33,7 @@ def openai_with_stored_key(db, owner_api, fake_provider, monkeypatch):
     response = owner_api.put("/api/models/providers/OpenAI",
                              {"baseUrl": fake_provider.base_url("openai"), "apiKey": GOOD_KEY, "enabled": True})
     assert response.status_code == 200
-    assert response.json()["providers"][0]["apiKeyCleared"] is False
+    assert response.json()["apiKeyCleared"] is False
     return Provider.objects.get(name="OpenAI")
 
 
@@ -74,7 +74,7 @@ def test_a_key_sent_with_the_new_base_url_is_kept_for_it(openai_with_stored_key,
     response = owner_api.put("/api/models/providers/OpenAI",
                              {"baseUrl": second_server.base_url("openai"), "apiKey": GOOD_KEY})
 
-    assert response.json()["providers"][0]["apiKeyCleared"] is False
+    assert response.json()["apiKeyCleared"] is False
     assert _probe(owner_api)["isAvailable"] is True
     assert f"Bearer {GOOD_KEY}" in _keys_seen(second_server)
 
@@ -106,7 +106,7 @@ def test_a_key_is_not_sent_when_the_url_moves_outside_the_app(openai_with_stored
     assert result["isAvailable"] is False
     assert second_server.requests
     assert all(GOOD_KEY not in value for value in _keys_seen(second_server))
-    providers = owner_api.get("/api/models/providers").json()["providers"]
+    providers = owner_api.get("/api/models/providers").json()["items"]
     openai = next(p for p in providers if p["name"] == "OpenAI")
     assert "saved for another base URL" in openai["unusableReason"]
 
