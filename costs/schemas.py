@@ -10,6 +10,8 @@ from pydantic import Field, WithJsonSchema
 
 from aura_site.schemas import MONEY_COLUMN_MAX, Amount, CamelInSchema, CamelSchema, money_type
 
+from .analytics_schemas import ForecastOut
+
 Money = Amount
 Seconds = Annotated[Decimal, Field(ge=0, le=10_000_000, max_digits=12, decimal_places=3),
                     WithJsonSchema({"type": "number", "minimum": 0, "maximum": 10_000_000})]
@@ -247,6 +249,7 @@ class CurrentPeriodOut(CamelSchema):
     alert_thresholds: list[int]
     providers: list[ProviderFiguresOut]
     projects: list[ProjectFiguresOut]
+    forecast: ForecastOut | None = Field(default=None, description="The pace of spending and where it leads.")
 
 
 class BreakdownOut(CamelSchema):
@@ -279,7 +282,8 @@ class RunSummaryOut(CamelSchema):
     cost_by_stage: dict[str, BreakdownOut]
     cost_by_provider: dict[str, BreakdownOut]
     token_stats: TokenStatsOut
-    operations: list[OperationOut]
+    operations: list[OperationOut] = Field(description="The run's first operations; all of them: operationsHref.")
+    operations_href: str = Field(description="The paged list of every operation of the run.")
     optimization_suggestions: list[SuggestionOut]
 
 

@@ -406,6 +406,8 @@ def operations_record(*, operations: list[dict[str, Any]], user=None, api_token=
         for index, op in enumerate(operations):
             op = {**op, "timestamp": op.get("timestamp") or now}
             price = price_for(table, op["provider"], op.get("model") or "")
+            if op.get("cost") is not None and price is not None and price.currency.upper() != config.currency.upper():
+                price = None  # a reported cost needs no price; one in another currency would mix money
             computed = charge(price, **{k: op.get(k) or 0 for k in (
                 "input_tokens", "output_tokens", "characters", "images", "seconds")},
                 cache_hit=op.get("cache_hit", False), currency=config.currency)
