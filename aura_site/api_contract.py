@@ -119,7 +119,13 @@ class ApiContractMiddleware:
 
 def declare_common_errors(api, error_schema) -> None:
     """Declare COMMON_ERROR_CODES with the error schema on every operation that does not already."""
-    for _prefix, router in api._routers:
+    def routers(parents):
+        for entry in parents:
+            router = entry[1]  # (prefix, router) on the API, (prefix, router, tags) inside a router
+            yield router
+            yield from routers(getattr(router, "_routers", []))  # routers nested in an app's router
+
+    for router in routers(api._routers):
         for path_view in router.path_operations.values():
             for operation in path_view.operations:
                 for code in COMMON_ERROR_CODES:
