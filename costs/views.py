@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 from pydantic.alias_generators import to_snake
 
+from aura_site.history import last_change
 from aura_site.auth import can
 from aura_site.errors import DomainError
 from aura_site.polling import Poll, attempt_of, poll_next
@@ -79,6 +80,7 @@ def _page_context(request: HttpRequest, form, optimize=None, optimize_form=None)
         "optimize": optimize, "optimize_form": optimize_form or OptimizeForm(),
         "may_configure": can(request.user, CostConfiguration, "change"),
         "may_price": can(request.user, Price, "change"), "may_ack": can(request.user, Alert, "change"),
+        "config_change": last_change(services.configuration_get()),
         **insights_context(request), **webhooks_context(request),
     }
 

@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
+from aura_site.history import last_change
 from aura_site.auth import can
 from aura_site.errors import DomainError
 from aura_site.polling import Poll, attempt_of, poll_next
@@ -61,6 +62,7 @@ def models_page(request: HttpRequest) -> HttpResponse:
         "rows": rows, "catalog": sorted(catalog.items()), "global_default": global_default,
         "global_entry": entries.get((global_default.provider, global_default.model_id)) if global_default else None,
         "allow_fallback": current.allow_automatic_fallback,
+        "fallback_change": last_change(selectors.selection_settings()),
         "may_change": can(request.user, ModelSelection, "change"),
         "may_probe": can(request.user, ProbeResult, "add"),
         "may_run": can(request.user, Job, "add"),

@@ -65,3 +65,16 @@ def test_history_is_readable_in_admin_and_shows_no_key(owner, owner_api):
     config = CostConfiguration.objects.first()
     if config is not None:
         assert client.get(f"/admin/costs/costconfiguration/{config.pk}/history/").status_code == 200
+
+
+def test_the_pages_say_who_last_changed_the_budget_and_the_fallback_switch(owner, owner_api, viewer):
+    owner_api.put("/api/cost-tracking/configuration", {"overallMonthlyBudget": 120})
+    owner_api.put("/api/models/settings", {"allowAutomaticFallback": True})
+    browser = Client()
+    browser.force_login(viewer)
+
+    costs = browser.get("/costs/").content.decode()
+    models = browser.get("/models/").content.decode()
+
+    assert 'data-testid="last-change"' in costs and "Changed by owner at" in costs
+    assert "Changed by owner at" in models
