@@ -16,9 +16,9 @@ from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 from pydantic.alias_generators import to_snake
 
-from aura_site.history import last_change
 from aura_site.auth import can
 from aura_site.errors import DomainError
+from aura_site.history import last_change
 from aura_site.polling import Poll, attempt_of, poll_next
 
 from . import selectors, services

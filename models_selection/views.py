@@ -15,9 +15,9 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from aura_site.history import last_change
 from aura_site.auth import can
 from aura_site.errors import DomainError
+from aura_site.history import last_change
 from aura_site.polling import Poll, attempt_of, poll_next
 
 from . import selectors, services
