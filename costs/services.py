@@ -10,7 +10,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import IntegrityError, connection, transaction
+from django.db import DataError, IntegrityError, connection, transaction
 from django.db.models.functions import Collate, Lower
 from django.utils import timezone
 
@@ -497,7 +497,12 @@ def operations_record(*, operations: list[dict[str, Any]], user=None, api_token=
         # Last: the running totals. Then replay the batch from the totals it started from, in order, for
         # the exact budget check (the statement refuses a total only where this check fails), the
         # warnings and the alerts.
-        after = totals_add(changes)
+        try:
+            after = totals_add(changes)
+        except DataError:  # PostgreSQL refuses a total past its column before the check below can
+            raise ValidationFailed.on(
+                "cost", f"this would take a period's running total past {TOTAL_CAPACITY}, the most it can hold"
+            ) from None
         refused = [k for k in changes if k not in after]
         start = {k: BudgetTotal(spent=spent - changes[k].spent, held=held - changes[k].held)
                  for k, (spent, held) in after.items()}

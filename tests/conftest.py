@@ -127,10 +127,17 @@ def _is_transactional(request) -> bool:
 
 @pytest.fixture(autouse=True)
 def _seeded_rows_after_a_flush(request) -> None:
-    """Transactional tests start from the migrated state: presets, catalog and prices put back."""
-    if not _is_transactional(request):
+    """Every database test starts from the migrated state: presets, catalog and prices put back.
+
+    A transactional test's flush empties every table; the tests after it, transactional or not, would
+    otherwise run without the rows the migrations seed.
+    """
+    if _is_transactional(request):
+        request.getfixturevalue("transactional_db")
+    elif "db" in request.fixturenames or request.node.get_closest_marker("django_db") is not None:
+        request.getfixturevalue("db")
+    else:
         return
-    request.getfixturevalue("transactional_db")
     from django.apps import apps
 
     from models_selection.models import CatalogModel
@@ -214,3 +221,8 @@ def celery_worker_process(transactional_db) -> Iterator[subprocess.Popen | None]
         except subprocess.TimeoutExpired:
             worker.kill()
         log.close()
+
+
+def pytest_collection_modifyitems(items) -> None:
+    """Browser tests run last: once started, the browser driver keeps an event loop in the main thread."""
+    items.sort(key=lambda item: item.get_closest_marker("e2e") is not None)

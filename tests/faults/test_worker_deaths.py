@@ -123,7 +123,7 @@ def _assert_complete(export: ExportJob, api: ApiClient) -> None:
     assert export.state == ExportJob.State.SUCCESS, export.error
     assert export.rows == ROWS
     response = api.get(f"/api/cost-tracking/exports/{export.pk}/download")
-    lines = b"".join(response.streaming_content).decode().splitlines()
+    lines = [line.lstrip('"') for line in b"".join(response.streaming_content).decode().splitlines()]
     assert lines[0].startswith("timestamp,jobId")
     assert sum(1 for line in lines if line.startswith("20")) == ROWS
     assert lines[-1].startswith("totals") or any(line.startswith("totals") for line in lines[-5:])
