@@ -51,7 +51,10 @@ def _resolve(host: str, port: int) -> list[str]:
     return list(dict.fromkeys(info[4][0] for info in infos))
 
 
-def _allowed_addresses(host: str, port: int, *, allow_private: bool) -> list[str]:
+PROVIDER_SWITCH = "AURA_ALLOW_PRIVATE_PROVIDER_URLS"
+
+
+def _allowed_addresses(host: str, port: int, *, allow_private: bool, switch: str = PROVIDER_SWITCH) -> list[str]:
     """The addresses of `host` this server may connect to; refuses if any of them is not public."""
     addresses = _resolve(host, port)
     if not addresses:
@@ -62,12 +65,12 @@ def _allowed_addresses(host: str, port: int, *, allow_private: bool) -> list[str
             if not is_public_address(address):
                 raise OutboundRefused(
                     f"the host {host!r} resolves to the private or reserved address {address}; "
-                    "set AURA_ALLOW_PRIVATE_PROVIDER_URLS=true to allow private addresses"
+                    f"set {switch}=true to allow private addresses"
                 )
     return addresses
 
 
-def outbound_check(url: str, *, allow_private: bool) -> None:
+def outbound_check(url: str, *, allow_private: bool, switch: str = PROVIDER_SWITCH) -> None:
     """Raise OutboundRefused unless `url` is an http(s) URL whose host this server may call."""
     try:
         parsed = httpx.URL(url)
@@ -80,7 +83,7 @@ def outbound_check(url: str, *, allow_private: bool) -> None:
     if parsed.userinfo:
         raise OutboundRefused("the URL may not carry a user name or password")
     _allowed_addresses(parsed.host, parsed.port or (443 if parsed.scheme == "https" else 80),
-                       allow_private=allow_private)
+                       allow_private=allow_private, switch=switch)
 
 
 class _CheckedBackend(httpcore.SyncBackend):

@@ -8,13 +8,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import ipaddress
 import json
 import logging
-import socket
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 from django.conf import settings
@@ -23,6 +20,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from aura_site.errors import Conflict, NotFound, ValidationFailed
+from aura_site.outbound import OutboundRefused, outbound_check, outbound_client
 from models_selection.keys import key_decrypt, key_encrypt
 
 from .models import Alert, Webhook, WebhookDelivery
@@ -39,35 +37,13 @@ class UnsafeUrl(ValueError):
     """A URL our server must not call."""
 
 
-def _address_is_public(address: str) -> bool:
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
-        ip = ip.ipv4_mapped
-    return ip.is_global and not ip.is_multicast
-
-
-def outgoing_url_check(url: str, *, allow_private: bool) -> None:
-    """Refuse URLs that are not http(s) or that resolve to a private, loopback or link-local address."""
-    parts = urlsplit(url)
-    if parts.scheme not in {"http", "https"} or not parts.hostname:
-        raise UnsafeUrl("must be an http:// or https:// URL with a host")
-    if parts.username or parts.password:
-        raise UnsafeUrl("must not carry a user name or password")
-    if allow_private:
-        return
-    try:
-        infos = socket.getaddrinfo(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80),
-                                   type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError):
-        raise UnsafeUrl(f"the host {parts.hostname!r} does not resolve") from None
-    if not infos or not all(_address_is_public(info[4][0]) for info in infos):
-        raise UnsafeUrl(f"the host {parts.hostname!r} is a private, loopback or link-local address "
-                        "(set AURA_ALLOW_PRIVATE_WEBHOOK_URLS to allow it)")
-
-
 def webhook_url_check(url: str) -> None:
-    """The one place a webhook URL is judged (on save and again before every send)."""
-    outgoing_url_check(url, allow_private=settings.AURA_ALLOW_PRIVATE_WEBHOOK_URLS)
+    """The one place a webhook URL is judged (on save and again before every send): the outgoing rule."""
+    try:
+        outbound_check(url, allow_private=settings.AURA_ALLOW_PRIVATE_WEBHOOK_URLS,
+                       switch="AURA_ALLOW_PRIVATE_WEBHOOK_URLS")
+    except OutboundRefused as exc:
+        raise UnsafeUrl(str(exc)) from None
 
 
 # ---- managing webhooks ---------------------------------------------------------------------------
@@ -227,7 +203,8 @@ def delivery_attempt(*, delivery_id: int, attempt: int) -> Attempt:
             headers = {"Content-Type": "application/json", "User-Agent": USER_AGENT,
                        SIGNATURE_HEADER: sign(secret, body), "X-Aura-Event": delivery.event,
                        "X-Aura-Delivery": str(delivery.pk)}
-            with httpx.Client(follow_redirects=False, timeout=settings.AURA_WEBHOOK_TIMEOUT, trust_env=False) as client:
+            with outbound_client(allow_private=settings.AURA_ALLOW_PRIVATE_WEBHOOK_URLS,
+                                 timeout=settings.AURA_WEBHOOK_TIMEOUT) as client:
                 response = client.post(webhook.url, content=body, headers=headers)
             status_code = response.status_code
             if response.is_redirect or 300 <= status_code < 400:
@@ -236,7 +213,7 @@ def delivery_attempt(*, delivery_id: int, attempt: int) -> Attempt:
                 error, retry = f"the receiver refused the message (HTTP {status_code})", False
             elif status_code >= 400:
                 error = f"HTTP {status_code}"
-        except UnsafeUrl as exc:
+        except (UnsafeUrl, OutboundRefused) as exc:  # refused up front, or where the socket was opened
             error, retry = str(exc), False
         except httpx.HTTPError as exc:
             error = f"{type(exc).__name__}: could not reach the receiver"
