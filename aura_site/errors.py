@@ -36,6 +36,20 @@ class DomainError(Exception):
     def as_payload(self) -> dict[str, Any]:
         return {"detail": self.detail, "errors": [e.as_dict() for e in self.errors], **self.extra}
 
+    def add_to_form(self, form) -> None:
+        """Show this error on a Django form: each field error on its field, the rest on the form itself.
+
+        Field paths are the API's camelCase (`providerBudgets.OpenAI`); the form field is the snake_case
+        name of their first part.
+        """
+        from pydantic.alias_generators import to_snake
+
+        if not self.errors:
+            form.add_error(None, self.detail)
+        for error in self.errors:
+            name = to_snake(error.field.split(".")[0])
+            form.add_error(name if name in form.fields else None, error.message)
+
 
 class ValidationFailed(DomainError):
     status = 422

@@ -10,7 +10,6 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
-from pydantic.alias_generators import to_snake
 
 from aura_site.auth import can
 from aura_site.errors import DomainError
@@ -105,9 +104,7 @@ def webhook_add(request: HttpRequest) -> HttpResponse:
         try:
             webhooks.webhook_create(**form.cleaned_data, user=request.user)
         except DomainError as error:
-            for e in error.errors:
-                name = to_snake(e.field)
-                form.add_error(name if name in form.fields else None, e.message)
+            error.add_to_form(form)
         else:
             if request.htmx:  # the section is swapped in place, with an empty form
                 return render(request, "costs/costs_webhooks.html",

@@ -14,7 +14,6 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
-from pydantic.alias_generators import to_snake
 
 from aura_site.auth import can
 from aura_site.errors import DomainError
@@ -94,9 +93,7 @@ def configuration_save(request: HttpRequest) -> HttpResponse:
         try:
             services.configuration_update(data=form.cleaned_data)
         except DomainError as error:
-            for e in error.errors:
-                name = to_snake(e.field.split(".")[0])
-                form.add_error(name if name in form.fields else None, e.message)
+            error.add_to_form(form)
         else:
             messages.success(request, "Budget configuration saved.")
             return redirect("costs:page")

@@ -107,7 +107,7 @@ def _save_form(request: HttpRequest, kind: Kind, obj=None) -> HttpResponse:
                 else:
                     saved = services.preference_update(kind=kind, item_id=obj.pk, data=data)
             except DomainError as error:
-                _attach_errors(form, error)
+                error.add_to_form(form)
             else:
                 messages.success(request, f"Saved {kind.label} “{saved.name}”.")
                 return _done(request, reverse("preferences:list", args=[kind.slug]))
@@ -115,16 +115,6 @@ def _save_form(request: HttpRequest, kind: Kind, obj=None) -> HttpResponse:
         form = Form(instance=obj)
     context = _form_context(request, kind, form, obj)
     return render(request, _partial(request, "preferences/form.html", "form"), context)
-
-
-def _attach_errors(form, error: DomainError) -> None:
-    from pydantic.alias_generators import to_snake
-
-    if not error.errors:
-        form.add_error(None, error.detail)
-    for field_error in error.errors:
-        name = to_snake(field_error.field)
-        form.add_error(name if name in form.fields else None, field_error.message)
 
 
 @login_required
