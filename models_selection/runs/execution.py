@@ -66,7 +66,7 @@ def run_start(*, job_id: str, user=None, enqueue: bool = True) -> Job:
     if job.status != JobStatus.PLANNED:
         raise Conflict(f"Job {job.id} is {job.status}; only a planned run can be started.")
     if integrations.cost_hold(job_id=job.id) is None:
-        integrations.cost_hold_place(job=job)  # released when an earlier start could not reach the workers
+        integrations.cost_hold_place(job=job)  # its earlier start could not reach the workers (or nothing was priced)
     job.status, job.attempts, job.task_id, job.heartbeat_at = JobStatus.QUEUED, 1, "", timezone.now()
     job.save(update_fields=["status", "attempts", "task_id", "heartbeat_at", "updated_at"])
     if enqueue:
