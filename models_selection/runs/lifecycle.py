@@ -117,7 +117,7 @@ def runs_sweep(*, now: datetime | None = None) -> dict[str, int]:
     """Send again the runs whose worker went silent, or end them Failed after the last attempt."""
     now = now or timezone.now()
     counts = {"retried": 0, "failed": 0}
-    resend: list[str] = []
+    resend: list[tuple[str, str, datetime | None]] = []  # each run sent again, as it was before
     silent = (Q(status=JobStatus.RUNNING) & (Q(heartbeat_at__lt=_stale_before(now)) | Q(heartbeat_at__isnull=True))
               | Q(status=JobStatus.QUEUED) & (Q(heartbeat_at__lt=now - QUEUED_RESEND_AFTER)
                                               | Q(heartbeat_at__isnull=True)))
@@ -131,17 +131,18 @@ def runs_sweep(*, now: datetime | None = None) -> dict[str, int]:
                                             f"after {job.attempts} attempts.")
                 counts["failed"] += 1
             else:
+                resend.append((job.pk, job.status, job.heartbeat_at))
                 job.status, job.task_id, job.heartbeat_at = JobStatus.QUEUED, "", now
                 job.attempts += 1
                 job.save(update_fields=["status", "task_id", "heartbeat_at", "attempts", "updated_at"])
-                resend.append(job.pk)
                 counts["retried"] += 1
-    for position, job_id in enumerate(resend):
+    for position, (job_id, _, _) in enumerate(resend):
         try:
             run_send(job_id=job_id)
         except ServiceUnavailable:
-            # The broker is down: what was not sent is no attempt; the next sweep sends it.
-            Job.objects.filter(pk__in=resend[position:]).update(attempts=F("attempts") - 1)
+            # The broker is down: what was not sent is no attempt, and still silent for the next sweep.
+            for unsent, status, last_seen in resend[position:]:
+                Job.objects.filter(pk=unsent).update(status=status, attempts=F("attempts") - 1, heartbeat_at=last_seen)
             counts["retried"] -= len(resend) - position
             break
     return counts

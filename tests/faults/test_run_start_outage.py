@@ -6,7 +6,12 @@ the database it shares with that server.
 
 from __future__ import annotations
 
+import datetime as dt
+import json
+import os
 import re
+import subprocess
+import sys
 import time
 from decimal import Decimal
 from http import HTTPStatus
@@ -14,14 +19,18 @@ from http import HTTPStatus
 import httpx
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from aura_site.models import ApiToken
 from costs.models import BudgetTotal, CostOperation, Hold
 from models_selection.models import Job
+from models_selection.runs.execution import run_start
+from models_selection.runs.lifecycle import QUEUED_RESEND_AFTER
 from models_selection.runs.models import StageRun
+from tests.conftest import ROOT
 from tests.runs.conftest import configure_run_world
 
-from .conftest import closed_port
+from .conftest import closed_port, test_database_url
 
 pytestmark = pytest.mark.django_db(transaction=True)
 BRIEF = "How bees find their way home"
@@ -135,3 +144,23 @@ def test_the_start_button_shows_the_outage_and_leaves_the_run_planned(broker_dow
     shown = browser.get(response.headers["location"]).text
     assert "task queue is unreachable" in shown and "The run has started" not in shown
     _assert_planned_and_released(job_id)
+
+
+def test_the_sweeper_with_the_broker_down_sends_nothing_and_counts_no_attempt(fake_provider, owner_api):
+    configure_run_world(fake_provider)
+    job_id = owner_api.post("/api/jobs", {"brief": BRIEF}).json()["jobId"]
+    run_start(job_id=job_id, enqueue=False)
+    lost_since = timezone.now() - QUEUED_RESEND_AFTER - dt.timedelta(minutes=1)
+    Job.objects.filter(pk=job_id).update(heartbeat_at=lost_since)
+    dead = f"redis://127.0.0.1:{closed_port()}/0"
+
+    swept = subprocess.run(
+        [sys.executable, "manage.py", "sweep_tasks"], cwd=ROOT, capture_output=True, text=True, timeout=60,
+        env={**os.environ, "DATABASE_URL": test_database_url(), "CELERY_BROKER_URL": dead,
+             "CELERY_RESULT_BACKEND": dead})
+
+    assert swept.returncode == 0, swept.stderr
+    assert json.loads(swept.stdout)["runs"] == {"retried": 0, "failed": 0}
+    job = Job.objects.get(pk=job_id)
+    assert (job.status, job.attempts, job.heartbeat_at) == ("Queued", 1, lost_since)  # the next sweep sends it
+    assert Hold.objects.get(job_id=job_id).released_at is None
