@@ -30,7 +30,8 @@ from models_selection.runs.models import StageRun
 from tests.conftest import ROOT
 from tests.runs.conftest import configure_run_world
 
-from .conftest import closed_port, test_database_url
+from .conftest import closed_port
+from .conftest import test_database_url as database_url_of_the_tests
 
 pytestmark = pytest.mark.django_db(transaction=True)
 BRIEF = "How bees find their way home"
@@ -156,7 +157,7 @@ def test_the_sweeper_with_the_broker_down_sends_nothing_and_counts_no_attempt(fa
 
     swept = subprocess.run(
         [sys.executable, "manage.py", "sweep_tasks"], cwd=ROOT, capture_output=True, text=True, timeout=60,
-        env={**os.environ, "DATABASE_URL": test_database_url(), "CELERY_BROKER_URL": dead,
+        env={**os.environ, "DATABASE_URL": database_url_of_the_tests(), "CELERY_BROKER_URL": dead,
              "CELERY_RESULT_BACKEND": dead})
 
     assert swept.returncode == 0, swept.stderr
