@@ -255,7 +255,8 @@ def _write_atomically(path: str, text: str) -> None:
 
 def execute(job_id: str, args: argparse.Namespace, out: TextIO, user) -> int:
     """Run the planned job in this process, printing each stage as it finishes, then the totals."""
-    from models_selection.runs.execution import run_execute, run_start
+    from models_selection.runs.execution import run_start
+    from models_selection.runs.lifecycle import run_work
     from models_selection.runs.selectors import artifacts_markdown, run_details
     from models_selection.services import DECISION_HELP, DECISIONS
 
@@ -267,7 +268,7 @@ def execute(job_id: str, args: argparse.Namespace, out: TextIO, user) -> int:
 
     run_start(job_id=job_id, user=user, enqueue=False)
     print("", file=out)
-    job = run_execute(job_id=job_id, on_stage=stage_line)
+    job = run_work(job_id=job_id, on_stage=stage_line)  # stamped while it runs, so no sweeper takes it
     details = run_details(job)
     outcome = job.outcome or {}
     settlement = outcome.get("settlement") or {}

@@ -1,10 +1,11 @@
-"""One sweep over every kind of task row: nothing stays STARTED (or pending) after its worker died."""
+"""One sweep over every kind of task row: nothing stays STARTED, Queued or Running after its worker died."""
 
 from __future__ import annotations
 
 
 def sweep() -> dict:
     from costs.export_lifecycle import exports_sweep
+    from models_selection.runs.lifecycle import runs_sweep
     from models_selection.services import probes_sweep
 
-    return {"exports": exports_sweep(), "probes": probes_sweep()}
+    return {"exports": exports_sweep(), "probes": probes_sweep(), "runs": runs_sweep()}

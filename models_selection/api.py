@@ -507,11 +507,14 @@ def job_decision(request: HttpRequest, job_id: str, payload: DecisionIn):
 
 @router.post(
     "/jobs/{job_id}/start",
-    response={202: JobOut, **{k: v for k, v in WRITE_ERRORS.items() if k not in (413, 422)}},
+    response={202: JobOut, 402: ErrorOut, **{k: v for k, v in WRITE_ERRORS.items() if k not in (413, 422)}},
     auth=write_access(Job, "change"),
 )
 def job_start(request: HttpRequest, job_id: str):
-    """Execute a planned run (a Celery task runs its stages); 409 when it is blocked, running or finished."""
+    """Execute a planned run (a Celery task runs its stages); 409 when it is blocked, running or finished.
+
+    503 when the task queue is unreachable: the run stays Planned and holds nothing until started again.
+    """
     job = run_start(job_id=job_id, user=request.user)
     job.refresh_from_db()
     return Status(202, _job(job, request))

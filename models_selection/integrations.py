@@ -24,18 +24,18 @@ def describe_violation(violation: Any) -> str:
     return f"{violation.rule}: {violation.term}"
 
 
-def cost_hold_place(*, job, resolutions) -> Any | None:
+def cost_hold_place(*, job) -> Any | None:
     """Hold the planned run's worst-case cost (the costs app may refuse with 402 under a hard limit)."""
     return cost_services.hold_for_run(
         job_id=str(job.id),
         project_id=job.project_id or "",
         brief=job.brief,
-        stage_models={r.stage: (r.provider, r.model_id) for r in resolutions},
+        stage_models={r["stage"]: (r["provider"], r["model_id"]) for r in job.resolutions},
     )
 
 
 def cost_hold_release(*, job) -> None:
-    """Give back what is left of a cancelled run's hold."""
+    """Give back what is left of a run's hold (cancelled, or its start could not reach the workers)."""
     cost_services.hold_release_if_any(job_id=str(job.id))
 
 

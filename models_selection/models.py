@@ -280,6 +280,11 @@ class Job(models.Model):
     artifacts = models.JSONField(default=dict, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # Its task (models_selection.runs.lifecycle): how many times it was handed to the workers, the task
+    # working on it, and the last sign of life (stamped when sent and while a worker runs it).
+    attempts = models.PositiveSmallIntegerField(default=0)
+    task_id = models.CharField(max_length=255, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

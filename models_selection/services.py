@@ -524,7 +524,7 @@ def job_plan(
     run_freeze(job=job, resolutions=resolutions, choices=preference_choices)
     job.save(force_insert=True)
     if not plan.blocked:
-        integrations.cost_hold_place(job=job, resolutions=resolutions)
+        integrations.cost_hold_place(job=job)
     return plan
 
 
@@ -629,5 +629,5 @@ def job_decide(
         correlation_id=correlation_id,
     )
     if not plan.blocked:
-        integrations.cost_hold_place(job=job, resolutions=resolutions)
+        integrations.cost_hold_place(job=job)
     return plan

@@ -53,9 +53,10 @@ class RunState:
 
 @transaction.atomic
 def run_start(*, job_id: str, user=None, enqueue: bool = True) -> Job:
-    """Queue a planned run for execution (the task starts when this transaction commits).
+    """Queue a planned run for execution (the task is sent when this transaction commits).
 
-    `enqueue=False` only marks it queued, for a caller that runs `run_execute` itself (the CLI).
+    `enqueue=False` only marks it queued, for a caller that runs it itself (the CLI). A broker that
+    cannot be reached undoes the start and raises ServiceUnavailable (see runs.lifecycle).
     """
     job = Job.objects.select_for_update().filter(pk=job_id).first()
     if job is None:
@@ -64,12 +65,14 @@ def run_start(*, job_id: str, user=None, enqueue: bool = True) -> Job:
         raise Conflict(f"Job {job.id} is blocked: take one of the options first (POST /api/jobs/{job.id}/decision).")
     if job.status != JobStatus.PLANNED:
         raise Conflict(f"Job {job.id} is {job.status}; only a planned run can be started.")
-    job.status = JobStatus.QUEUED
-    job.save(update_fields=["status", "updated_at"])
+    if integrations.cost_hold(job_id=job.id) is None:
+        integrations.cost_hold_place(job=job)  # its earlier start could not reach the workers (or nothing was priced)
+    job.status, job.attempts, job.task_id, job.heartbeat_at = JobStatus.QUEUED, 1, "", timezone.now()
+    job.save(update_fields=["status", "attempts", "task_id", "heartbeat_at", "updated_at"])
     if enqueue:
-        from .tasks import run_execute_task
+        from .lifecycle import run_start_send  # lifecycle imports this module
 
-        transaction.on_commit(lambda: run_execute_task.delay(job.id))
+        transaction.on_commit(lambda: run_start_send(job_id=job.id))
     return job
 
 
@@ -405,3 +408,10 @@ def _end(state: RunState, status: str, reasons: list[str], *, refused: bool = Fa
             _close(job, status, reasons, artifacts=_artifacts(state.outputs), refused=refused)
         state.job = job
     raise StopRun
+
+
+def run_give_up(*, job: Job, reason: str) -> None:
+    """End a locked run its workers lost: the stage in flight and the run Failed, the hold settled."""
+    StageRun.objects.filter(job=job, status=StageStatus.RUNNING).update(
+        status=StageStatus.FAILED, error=reason, finished_at=timezone.now())
+    _close(job, JobStatus.FAILED, [reason])
