@@ -92,7 +92,10 @@ def chat(*, kind: str, base_url: str, api_key: str | None, model_id: str, messag
                                 error.status_code) from None
     except (openai.APITimeoutError, anthropic.APITimeoutError):
         raise ProviderCallError(f"The provider did not answer within {timeout:g} s (timeout).") from None
-    except (openai.APIConnectionError, anthropic.APIConnectionError):
+    except (openai.APIConnectionError, anthropic.APIConnectionError) as error:
+        refused = _outbound_refusal(error)
+        if refused is not None:  # an SDK that wraps every transport error (anthropic's) wrapped this one
+            raise ProviderCallError(f"The provider's base URL may not be called: {refused}.") from None
         raise ProviderCallError("Could not connect to the provider (connection refused or unreachable).") from None
     except (openai.OpenAIError, anthropic.AnthropicError) as error:
         raise ProviderCallError(_redact(f"The provider call failed: {error}", api_key)) from None
@@ -100,6 +103,18 @@ def chat(*, kind: str, base_url: str, api_key: str | None, model_id: str, messag
         http.close()
     latency = round((time.perf_counter() - started) * 1000)
     return Completion(text, usage.input_tokens, usage.output_tokens, usage.cached_tokens, latency, sent, usage.raw)
+
+
+def _outbound_refusal(error: BaseException) -> OutboundRefused | None:
+    """The outbound rule's refusal behind an SDK's connection error, if that is what it was."""
+    cause: BaseException | None = error
+    seen: set[int] = set()
+    while cause is not None and id(cause) not in seen:
+        if isinstance(cause, OutboundRefused):
+            return cause
+        seen.add(id(cause))
+        cause = cause.__cause__ or cause.__context__
+    return None
 
 
 @dataclass(frozen=True)
