@@ -13,6 +13,7 @@ import pytest
 
 from costs.models import Alert, BudgetTotal, CostOperation, Hold
 from costs.services import configuration_update
+from costs.webhooks import webhook_create
 from models_selection import services
 from models_selection.models import CatalogModel, Job
 from models_selection.runs.execution import run_execute, run_start
@@ -131,6 +132,8 @@ def test_an_answer_without_usage_is_counted_and_recorded_as_estimated_never_free
     snapshot = job.price_snapshot[f"{provider}:{VENDOR_OF[provider]}-nousage"]
     assert op.cost == call_cost(snapshot, input_tokens=prompt, output_tokens=answer) > 0
     assert op.estimated is True and op.overrun is False
+    listed = owner_api.get(f"/api/cost-tracking/operations?jobId={job.id}").json()["items"]
+    assert [o["estimated"] for o in listed] == [True, False, False, False, False]
     others = CostOperation.objects.filter(job_id=job.id).exclude(pk=op.pk)
     assert others.count() == 4 and not others.filter(estimated=True).exists()
     assert assert_hold_settled(job) > op.cost
@@ -184,16 +187,23 @@ def test_usage_over_the_reservation_is_recorded_as_an_overrun_past_a_hard_budget
     alert = Alert.objects.get(dedupe_key=f"overrun:{job.id}:script:1")
     assert (alert.scope, alert.key, alert.spent) == ("job", job.id, op.cost)
     assert alert.budget < op.cost and alert.threshold > 100 and "Overrun" in alert.message
+    listed = owner_api.get(f"/api/cost-tracking/operations?jobId={job.id}").json()["items"]
+    assert [(o["stage"], o["overrun"], o["estimated"]) for o in listed] == [("script", True, False)]
 
 
-def test_an_overrun_is_recorded_and_alerted_without_any_budget(faulty_models, owner_api,
-                                                              django_capture_on_commit_callbacks):
+def test_an_overrun_is_recorded_and_alerted_without_any_budget(faulty_models, owner_api, settings,
+                                                              django_capture_on_commit_callbacks, webhook_receiver):
+    settings.AURA_ALLOW_PRIVATE_WEBHOOK_URLS = True  # the receiver listens on 127.0.0.1
+    webhook_create(name="ops", url=webhook_receiver.url + "/hook", secret="s3cret-value")
+
     job = run_on(owner_api, django_capture_on_commit_callbacks, "OpenAI", "overrun")
 
     op = CostOperation.objects.get(job_id=job.id)
     assert job.status == "Failed" and op.overrun is True
     assert Alert.objects.filter(dedupe_key=f"overrun:{job.id}:script:1").exists()
     assert assert_hold_settled(job) == op.cost
+    delivered = [json.loads(r["body"]) for r in webhook_receiver.requests]
+    assert [d["alert"]["kind"] for d in delivered] == ["overrun"]
 
 
 def test_max_tokens_is_sent_from_the_reservation_so_a_full_answer_stays_within_it(
@@ -275,9 +285,8 @@ def test_a_provider_name_rebound_to_a_private_address_never_receives_the_key(
     job = start_run(owner_api, django_capture_on_commit_callbacks)
 
     assert lookups[0] == PUBLIC_ADDRESS and "127.0.0.1" in lookups  # checked public, then rebound
+    assert GOOD_KEY not in json.dumps([r["headers"] for r in run_world.requests])
     assert run_world.requests == []  # nothing reached the server behind the private address
-    seen = json.dumps([r["headers"] for r in run_world.requests])
-    assert GOOD_KEY not in seen
     script = StageRun.objects.get(job=job, stage="script")
     assert (job.status, script.status) == ("Failed", "Failed")
     assert "private" in script.error and "127.0.0.1" in script.error
