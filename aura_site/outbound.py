@@ -10,17 +10,21 @@ hand a secret to a host it was not meant for. So every outgoing request made thr
 - ignores proxy variables from the environment (a proxy would connect on our behalf, unchecked).
 
 Use `outbound_check(url, allow_private=...)` to validate a URL up front (a clear message before any
-secret is prepared), and `outbound_client(...)` for the request itself.
+secret is prepared), and `outbound_client(...)` for the request itself, or `outbound_sdk_client(...)`
+as the `http_client` of a vendor SDK (they are built on httpx2): the same transport, the same check.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import socket
+from types import ModuleType
 from typing import Any
 
 import httpcore
+import httpcore2
 import httpx
+import httpx2
 from django.conf import settings
 
 
@@ -86,41 +90,40 @@ def outbound_check(url: str, *, allow_private: bool, switch: str = PROVIDER_SWIT
                        allow_private=allow_private, switch=switch)
 
 
-class _CheckedBackend(httpcore.SyncBackend):
-    """Opens sockets only to addresses the rule allows, checked at connect time."""
+def _checked_backend(core: ModuleType, *, allow_private: bool) -> Any:
+    """A network backend of `core` (httpcore, or httpcore2 under httpx2) that opens sockets only to
+    addresses the rule allows, checked at connect time."""
 
-    def __init__(self, *, allow_private: bool) -> None:
-        self.allow_private = allow_private
+    class CheckedBackend(core.SyncBackend):
+        def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
+                        socket_options: Any = None) -> Any:
+            addresses = _allowed_addresses(host, port, allow_private=allow_private)
+            last_error: Exception | None = None
+            for address in addresses:  # connect to the checked address itself, never re-resolve the name
+                try:
+                    return super().connect_tcp(address, port, timeout=timeout, local_address=local_address,
+                                               socket_options=socket_options)
+                except (core.ConnectError, core.ConnectTimeout) as error:
+                    last_error = error
+            assert last_error is not None
+            raise last_error
 
-    def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
-                    socket_options: Any = None) -> httpcore.NetworkStream:
-        addresses = _allowed_addresses(host, port, allow_private=self.allow_private)
-        last_error: Exception | None = None
-        for address in addresses:  # connect to the checked address itself, never re-resolve the name
-            try:
-                return super().connect_tcp(address, port, timeout=timeout, local_address=local_address,
-                                           socket_options=socket_options)
-            except (httpcore.ConnectError, httpcore.ConnectTimeout) as error:
-                last_error = error
-        assert last_error is not None
-        raise last_error
+    return CheckedBackend()
 
 
-class _CheckedTransport(httpx.HTTPTransport):
-    def __init__(self, *, allow_private: bool) -> None:
-        super().__init__()
-        # TLS still verifies the certificate of the host name in the URL (SNI comes from the URL).
-        self._pool = httpcore.ConnectionPool(
-            ssl_context=httpx.create_ssl_context(),
-            network_backend=_CheckedBackend(allow_private=allow_private),
-        )
+def _checked_client(http: ModuleType, core: ModuleType, *, allow_private: bool, timeout: float) -> Any:
+    transport = http.HTTPTransport(trust_env=False)
+    # TLS still verifies the certificate of the host name in the URL (SNI comes from the URL).
+    transport._pool = core.ConnectionPool(ssl_context=http.create_ssl_context(),
+                                          network_backend=_checked_backend(core, allow_private=allow_private))
+    return http.Client(timeout=timeout, follow_redirects=False, trust_env=False, transport=transport)
 
 
 def outbound_client(*, allow_private: bool, timeout: float) -> httpx.Client:
     """An httpx client that follows no redirects and connects only where the rule allows."""
-    return httpx.Client(
-        timeout=timeout,
-        follow_redirects=False,
-        trust_env=False,
-        transport=_CheckedTransport(allow_private=allow_private),
-    )
+    return _checked_client(httpx, httpcore, allow_private=allow_private, timeout=timeout)
+
+
+def outbound_sdk_client(*, allow_private: bool, timeout: float) -> httpx2.Client:
+    """The same client in httpx2, the HTTP library the vendor SDKs (openai, anthropic) take as `http_client`."""
+    return _checked_client(httpx2, httpcore2, allow_private=allow_private, timeout=timeout)

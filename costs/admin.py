@@ -40,8 +40,10 @@ class PriceChangeAdmin(ReadOnlyAdmin):
 
 @admin.register(CostOperation)
 class CostOperationAdmin(ReadOnlyAdmin):
-    list_display = ["timestamp", "job_id", "stage", "provider", "model", "cost", "cache_hit", "cost_source"]
-    list_filter = ["provider", "stage", "cache_hit", "cost_source", ("timestamp", admin.DateFieldListFilter)]
+    list_display = ["timestamp", "job_id", "stage", "provider", "model", "cost", "cache_hit", "cost_source", "overrun",
+                    "estimated"]
+    list_filter = ["provider", "stage", "cache_hit", "cost_source", "overrun", "estimated",
+                   ("timestamp", admin.DateFieldListFilter)]
     search_fields = ["job_id", "project_id", "idempotency_key", "model"]
     date_hierarchy = "timestamp"
 

@@ -126,6 +126,11 @@ class CostOperation(models.Model):
     cost = models.DecimalField(**MONEY)
     cost_saved = models.DecimalField(default=ZERO, **MONEY)
     cost_source = models.CharField(max_length=10, help_text="'reported' by the client or 'priced' by us.")
+    # A run's call that cost more than it had reserved: recorded at what the provider reported all the same
+    # (the money was spent), even past a hard budget, with an alert.
+    overrun = models.BooleanField(default=False, db_default=False)
+    # Its tokens were counted by us because the provider's answer reported no usage.
+    estimated = models.BooleanField(default=False, db_default=False)
     price_snapshot = models.JSONField(null=True, blank=True)
     period_start = models.DateTimeField(null=True, blank=True)
     timestamp = models.DateTimeField(default=timezone.now, db_index=True)

@@ -127,6 +127,8 @@ class OperationOut(CamelSchema):
     cost: float
     cost_saved: float
     cost_source: str
+    overrun: bool  # cost more than its call had reserved; recorded all the same
+    estimated: bool  # tokens counted by us: the provider reported no usage
     timestamp: dt.datetime
 
 

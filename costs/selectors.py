@@ -121,7 +121,7 @@ def operation_dict(o: CostOperation) -> dict[str, Any]:
             "provider": o.provider, "model": o.model, "inputTokens": o.input_tokens, "outputTokens": o.output_tokens,
             "characters": o.characters, "images": o.images, "seconds": float(o.seconds), "cacheHit": o.cache_hit,
             "cost": float(o.cost), "costSaved": float(o.cost_saved), "costSource": o.cost_source,
-            "timestamp": o.timestamp.isoformat()}
+            "overrun": o.overrun, "estimated": o.estimated, "timestamp": o.timestamp.isoformat()}
 
 
 def _current_llm_prices(prices: list[Price]) -> list[Price]:

@@ -262,6 +262,7 @@ def _scopes(config: CostConfiguration, provider: str, project_id: str) -> list[S
     return scopes
 
 
+OVERRUN_SHARE_CAP = 32767  # an overrun alert's share of its reservation is kept within its column
 # What a money column (max_digits=14, decimal_places=6) holds; a running total must stay within it.
 TOTAL_CAPACITY = Decimal("99999999.999999")
 
@@ -320,6 +321,20 @@ def _alert_candidates(config, scope: Scope, period_start, before: Decimal, after
                     f"{format_money(scope.budget, config.currency)} spent.",
         ))
     return found
+
+
+def _overrun_alert(config: CostConfiguration, op: dict[str, Any], cost: Decimal, period_start) -> Alert:
+    """The alert of a call that cost more than it had reserved (`threshold`: the share of it used, in %)."""
+    reserved = money(op.get("reserved") or 0)
+    share = cost * 100 / reserved if reserved else Decimal(OVERRUN_SHARE_CAP)
+    cur = config.currency
+    return Alert(
+        dedupe_key=f"overrun:{op['idempotency_key']}"[:300], period_start=period_start, scope="job",
+        key=op.get("job_id") or "", threshold=min(int(share), OVERRUN_SHARE_CAP), spent=cost, budget=reserved,
+        message=(f"Overrun: the {op['stage']} call of job {op.get('job_id') or '-'} cost "
+                 f"{format_money(cost, cur, unit=True)}, more than the {format_money(reserved, cur, unit=True)} "
+                 f"it had reserved; recorded at the provider's reported usage.")[:500],
+    )
 
 
 def _raise_alerts(config: CostConfiguration, candidates: list[Alert]) -> list[Alert]:
@@ -387,6 +402,10 @@ class RecordResult:
 def operations_record(*, operations: list[dict[str, Any]], user=None, api_token=None) -> RecordResult:
     """Record a batch of operations all-or-nothing, each counted once, within the budgets.
 
+    An operation carrying `reserved` (a run's call, already sent against that reservation) is spend that
+    happened: it is recorded whatever the budgets say. Flagged `overrun` (it cost more than it reserved),
+    it also raises an alert. `estimated` marks one whose tokens were counted by us, not reported.
+
     Reads and inserts come first: the configuration, the prices, the job's hold, then the ledger rows
     (a key already recorded, or repeated in the batch, is skipped by the insert itself). The running
     totals are updated last, in one statement that locks them in a fixed order and refuses a total
@@ -448,6 +467,7 @@ def operations_record(*, operations: list[dict[str, Any]], user=None, api_token=
                 input_tokens=op.get("input_tokens") or 0, output_tokens=op.get("output_tokens") or 0,
                 characters=op.get("characters") or 0, images=op.get("images") or 0, seconds=op.get("seconds") or 0,
                 cache_hit=op.get("cache_hit", False), cost=cost, cost_saved=saved, cost_source=source,
+                overrun=bool(op.get("overrun")), estimated=bool(op.get("estimated")),
                 price_snapshot=snapshot, period_start=window[0] if window else None, timestamp=op["timestamp"],
                 recorded_at=now, user_id=op.get("user_id"), api_token_id=op.get("api_token_id"),
             ))
@@ -480,6 +500,8 @@ def operations_record(*, operations: list[dict[str, Any]], user=None, api_token=
                     parts.append((scope, released))
                     change = changes.setdefault((window[0], scope.scope, scope.key), TotalChange(
                         ZERO, ZERO, scope.budget if config.hard_budget_limit else None))
+                    if op.get("reserved") is not None:  # already spent: never refused
+                        change.limit = None
                     change.spent += cost
                     change.held -= released
                 if hold and draw:
@@ -522,7 +544,7 @@ def operations_record(*, operations: list[dict[str, Any]], user=None, api_token=
                     numbers = {"spent": float(total.spent), "held": float(total.held - released),
                                "budget": float(scope.budget), "operationCost": float(cost), "scope": scope.scope,
                                "key": scope.key, "idempotencyKey": key}
-                    if config.hard_budget_limit:
+                    if config.hard_budget_limit and op.get("reserved") is None:
                         raise PaymentRequired(
                             f"Hard budget limit: this operation ({format_money(cost, cur, unit=True)}) would take "
                             f"the {scope.label} past {format_money(scope.budget, cur)} "
@@ -536,6 +558,9 @@ def operations_record(*, operations: list[dict[str, Any]], user=None, api_token=
                 total.held -= released
                 candidates += _alert_candidates(config, scope, window[0], before, total.spent, key,
                                                 op["timestamp"].date().isoformat())
+        for op, cost, window, _parts in steps:
+            if op.get("overrun"):
+                candidates.append(_overrun_alert(config, op, cost, window[0] if window else op["timestamp"]))
         if refused:  # the statement saw a total over its limit that the replay did not: never commit it
             raise PaymentRequired("Hard budget limit: a running total would pass its budget.",
                                   extra={"scope": refused[0][1], "key": refused[0][2]})

@@ -110,7 +110,8 @@ def webhook_delete(*, webhook_id: int) -> None:
 
 
 def _alert_payload(alert: Alert, currency: str) -> dict[str, Any]:
-    return {"id": alert.pk, "kind": "forecast" if alert.dedupe_key.startswith("forecast:") else "threshold",
+    kind = alert.dedupe_key.split(":", 1)[0] if alert.dedupe_key.startswith(("forecast:", "overrun:")) else "threshold"
+    return {"id": alert.pk, "kind": kind,
             "scope": alert.scope, "key": alert.key, "threshold": alert.threshold, "spent": float(alert.spent),
             "budget": float(alert.budget), "currency": currency, "message": alert.message,
             "periodStart": alert.period_start.isoformat(), "raisedAt": alert.raised_at.isoformat()}

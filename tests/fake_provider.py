@@ -11,6 +11,11 @@ for "scriptQuality" JSON gets scores (models with "lowscore": low ones, "badjudg
 asking for 'Scene N:' lines gets three scenes. Models with "unsafe" add a sentence naming a casino,
 "verbose" answer with max_tokens words, "cached" report half the prompt as cached, "flaky" answer 503 to
 every first request.
+
+Misbehaving providers, for the fault tests: "garbage-json" answers 200 with a truncated JSON body,
+"garbage-html" a 200 HTML page, "garbage-empty" an empty 200; "nousage" leaves `usage` out of its answer,
+"hugeusage" reports 10**12 tokens each way, and "overrun" reports OVERRUN_OUTPUT_TOKENS completion tokens
+whatever max_tokens asked for.
 """
 
 from __future__ import annotations
@@ -25,6 +30,13 @@ import pytest
 
 GOOD_KEY = "sk-good"
 SLOW_SECONDS = 3.0
+OVERRUN_OUTPUT_TOKENS = 200_000
+HUGE_USAGE_TOKENS = 10**12
+GARBAGE_BODIES = {  # model marker → (content type, body)
+    "garbage-json": ("application/json", b'{"id": "chatcmpl-1", "choices": [{"message": {"content": "Hel'),
+    "garbage-html": ("text/html; charset=utf-8", b"<html><body><h1>502 Bad Gateway</h1></body></html>"),
+    "garbage-empty": ("application/json", b""),
+}
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -40,6 +52,13 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(data)))
         for name, value in (headers or {}).items():
             self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _send_raw(self, status: int, content_type: str, data: bytes) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
 
@@ -127,6 +146,9 @@ class _Handler(BaseHTTPRequestHandler):
             if first:
                 return self._send(503, {"type": "error", "error": {"type": "overloaded_error",
                                                                    "message": "overloaded"}})
+        for marker, (content_type, data) in GARBAGE_BODIES.items():
+            if marker in model:
+                return self._send_raw(200, content_type, data)
         messages = list(body.get("messages") or [])
         system = str(body.get("system") or "") + "".join(
             str(m.get("content", "")) for m in messages if m.get("role") == "system")
@@ -136,19 +158,27 @@ class _Handler(BaseHTTPRequestHandler):
         prompt_tokens = math.ceil(prompt_chars / 4)
         output_tokens = min(len(text.split()), max_tokens)
         cached = prompt_tokens // 2 if "cached" in model else 0
+        if "overrun" in model:
+            output_tokens = OVERRUN_OUTPUT_TOKENS
+        if "hugeusage" in model:
+            prompt_tokens = output_tokens = HUGE_USAGE_TOKENS
         if kind == "anthropic":
-            return self._send(200, {
+            answer = {
                 "id": f"msg_{len(self.server.requests)}", "type": "message", "role": "assistant", "model": model,
                 "content": [{"type": "text", "text": text}], "stop_reason": "end_turn", "stop_sequence": None,
                 "usage": {"input_tokens": prompt_tokens - cached, "output_tokens": output_tokens,
-                          "cache_read_input_tokens": cached, "cache_creation_input_tokens": 0}})
-        return self._send(200, {
-            "id": f"chatcmpl-{len(self.server.requests)}", "object": "chat.completion", "created": 1715367049,
-            "model": model, "choices": [{"index": 0, "message": {"role": "assistant", "content": text},
-                                         "finish_reason": "stop"}],
-            "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": output_tokens,
-                      "total_tokens": prompt_tokens + output_tokens,
-                      "prompt_tokens_details": {"cached_tokens": cached}}})
+                          "cache_read_input_tokens": cached, "cache_creation_input_tokens": 0}}
+        else:
+            answer = {
+                "id": f"chatcmpl-{len(self.server.requests)}", "object": "chat.completion", "created": 1715367049,
+                "model": model, "choices": [{"index": 0, "message": {"role": "assistant", "content": text},
+                                             "finish_reason": "stop"}],
+                "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": output_tokens,
+                          "total_tokens": prompt_tokens + output_tokens,
+                          "prompt_tokens_details": {"cached_tokens": cached}}}
+        if "nousage" in model:
+            del answer["usage"]
+        return self._send(200, answer)
 
     def do_POST(self) -> None:
         if self.path in ("/v1/chat/completions", "/v1beta/openai/chat/completions", "/v1/messages"):

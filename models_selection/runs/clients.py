@@ -7,8 +7,14 @@
   (prompt, completion and cached tokens) in the same shape; google-genai would add a second client with
   its own retry and error model for no gain in what a run needs.
 
-Every SDK client is built on an HTTP client made by `_http_client`: the single place where outgoing
-requests are configured (no redirects followed, the timeout); `chat` checks the base URL first.
+Every SDK client is built on `aura_site.outbound.outbound_sdk_client`, the transport probes and webhooks
+use too: no redirects followed, the timeout, and the address checked where the socket is opened (a base
+URL whose name resolves anew to a private address is refused then, with the key never sent). `chat`
+also checks the base URL first, for a clear message before any key is prepared.
+
+What the provider answers is read defensively: a body that is not a completion (HTML, empty, invalid
+JSON, a wrong shape) is a ProviderCallError, and usage counts are passed on as reported (None where the
+answer has none) for metering to price, estimate or refuse.
 """
 
 from __future__ import annotations
@@ -18,10 +24,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import anthropic
-import httpx2
 import openai
+from anthropic.types import Message
+from openai.types.chat import ChatCompletion
+from pydantic import BaseModel
 
-from aura_site.outbound import OutboundRefused, outbound_check, private_urls_allowed
+from aura_site.outbound import OutboundRefused, outbound_check, outbound_sdk_client, private_urls_allowed
 
 ANTHROPIC_VERSION_HEADER = "2023-06-01"
 OLLAMA_PLACEHOLDER_KEY = "ollama"  # Ollama needs no key, the SDK needs a value
@@ -30,11 +38,12 @@ OLLAMA_PLACEHOLDER_KEY = "ollama"  # Ollama needs no key, the SDK needs a value
 @dataclass(frozen=True)
 class Completion:
     text: str
-    input_tokens: int
-    output_tokens: int
+    input_tokens: int | None  # None: the answer reported no such count
+    output_tokens: int | None
     cached_tokens: int
     latency_ms: int
     sent: dict[str, Any]  # the request parameters as sent (no key)
+    usage: dict[str, Any] | None = None  # the usage as the provider reported it, for investigation
 
 
 class ProviderCallError(Exception):
@@ -44,16 +53,6 @@ class ProviderCallError(Exception):
         super().__init__(message)
         self.message = message
         self.status = status
-
-
-def _http_client(kind: str, base_url: str, timeout: float) -> httpx2.Client:
-    """The HTTP client under every SDK client: follows no redirect, bounded by the timeout.
-
-    Where a run's requests may go is checked by `chat` before this client is built (the outgoing-address
-    guard of aura_site.outbound: private addresses refused unless the provider, such as a local Ollama,
-    is allowed them).
-    """
-    return httpx2.Client(timeout=timeout, follow_redirects=False, trust_env=False)
 
 
 def _openai_base(kind: str, base_url: str) -> str:
@@ -73,11 +72,12 @@ def chat(*, kind: str, base_url: str, api_key: str | None, model_id: str, messag
          sampling: dict[str, Any], timeout: float, max_retries: int) -> Completion:
     """One completion from exactly `model_id` at the provider; raises ProviderCallError."""
     started = time.perf_counter()
+    allow_private = private_urls_allowed(local_provider=kind == "ollama")
     try:
-        outbound_check(base_url, allow_private=private_urls_allowed(local_provider=kind == "ollama"))
+        outbound_check(base_url, allow_private=allow_private)
     except OutboundRefused as error:
         raise ProviderCallError(f"The provider's base URL may not be called: {error}.") from None
-    http = _http_client(kind, base_url, timeout)
+    http = outbound_sdk_client(allow_private=allow_private, timeout=timeout)
     try:
         if kind == "anthropic":
             text, usage, sent = _anthropic_call(http, base_url, api_key, model_id, messages, sampling, timeout,
@@ -85,19 +85,90 @@ def chat(*, kind: str, base_url: str, api_key: str | None, model_id: str, messag
         else:
             text, usage, sent = _openai_call(http, kind, base_url, api_key, model_id, messages, sampling, timeout,
                                              max_retries)
+    except OutboundRefused as error:  # raised where the socket is opened: the name now resolves elsewhere
+        raise ProviderCallError(f"The provider's base URL may not be called: {error}.") from None
     except (openai.APIStatusError, anthropic.APIStatusError) as error:
         raise ProviderCallError(_redact(f"HTTP {error.status_code}: {error.message}", api_key),
                                 error.status_code) from None
     except (openai.APITimeoutError, anthropic.APITimeoutError):
         raise ProviderCallError(f"The provider did not answer within {timeout:g} s (timeout).") from None
-    except (openai.APIConnectionError, anthropic.APIConnectionError):
+    except (openai.APIConnectionError, anthropic.APIConnectionError) as error:
+        refused = _outbound_refusal(error)
+        if refused is not None:  # an SDK that wraps every transport error (anthropic's) wrapped this one
+            raise ProviderCallError(f"The provider's base URL may not be called: {refused}.") from None
         raise ProviderCallError("Could not connect to the provider (connection refused or unreachable).") from None
     except (openai.OpenAIError, anthropic.AnthropicError) as error:
         raise ProviderCallError(_redact(f"The provider call failed: {error}", api_key)) from None
     finally:
         http.close()
     latency = round((time.perf_counter() - started) * 1000)
-    return Completion(text, usage[0], usage[1], usage[2], latency, sent)
+    return Completion(text, usage.input_tokens, usage.output_tokens, usage.cached_tokens, latency, sent, usage.raw)
+
+
+def _outbound_refusal(error: BaseException) -> OutboundRefused | None:
+    """The outbound rule's refusal behind an SDK's connection error, if that is what it was."""
+    cause: BaseException | None = error
+    seen: set[int] = set()
+    while cause is not None and id(cause) not in seen:
+        if isinstance(cause, OutboundRefused):
+            return cause
+        seen.add(id(cause))
+        cause = cause.__cause__ or cause.__context__
+    return None
+
+
+@dataclass(frozen=True)
+class _Usage:
+    input_tokens: int | None
+    output_tokens: int | None
+    cached_tokens: int
+    raw: dict[str, Any] | None
+
+
+def _answer(raw: Any, expected: type) -> Any:
+    """The SDK's object for an answer, or ProviderCallError when its body is not one (HTML, empty, bad JSON)."""
+    body = raw.http_response.read()
+    content_type = raw.headers.get("content-type") or "no content type"
+    if not body.strip():
+        problem = "an empty body"
+    else:
+        try:
+            parsed = raw.parse()
+        except ValueError as error:  # json.JSONDecodeError
+            problem = f"a body that is not valid JSON ({content_type}, {len(body)} bytes: {error})"
+        else:
+            if isinstance(parsed, expected):
+                return parsed
+            problem = f"a body that is not a completion ({content_type}, {len(body)} bytes)"
+    raise ProviderCallError(f"The provider answered HTTP {raw.status_code} with {problem}.", raw.status_code)
+
+
+def _unreadable(what: str) -> ProviderCallError:
+    return ProviderCallError(f"The provider's answer is not a completion: {what}.")
+
+
+def _count(usage: Any, name: str) -> int | None:
+    """A token count of the usage as reported: None when absent, refused when it is not a count."""
+    value = getattr(usage, name, None)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise _unreadable(f"its usage {name} is {value!r}, not a token count")
+    return value
+
+
+def _raw_usage(usage: Any) -> dict[str, Any] | None:
+    if isinstance(usage, BaseModel):
+        return usage.model_dump(mode="json", exclude_none=True, warnings=False)
+    return None
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise _unreadable("its text is not a string")
+    return value
 
 
 def _openai_call(http, kind, base_url, api_key, model_id, messages, sampling, timeout, max_retries):
@@ -109,15 +180,16 @@ def _openai_call(http, kind, base_url, api_key, model_id, messages, sampling, ti
         # OpenAI's own API replaced max_tokens with max_completion_tokens (its newer models refuse the
         # old name); compatible servers, Ollama and Gemini's endpoint take max_tokens.
         sent["max_completion_tokens"] = sent.pop("max_tokens")
-    response = client.chat.completions.create(**sent)
-    choice = response.choices[0] if response.choices else None
-    text = (choice.message.content if choice and choice.message else "") or ""
+    response = _answer(client.chat.completions.with_raw_response.create(**sent), ChatCompletion)
+    choices = response.choices
+    if not isinstance(choices, list) or not choices:
+        raise _unreadable("it has no choices")
+    text = _text(getattr(getattr(choices[0], "message", None), "content", None))
     usage = response.usage
-    cached = 0
-    if usage is not None and getattr(usage, "prompt_tokens_details", None) is not None:
-        cached = usage.prompt_tokens_details.cached_tokens or 0
-    counts = (usage.prompt_tokens or 0, usage.completion_tokens or 0, cached) if usage else (0, 0, 0)
-    return text, counts, sent
+    details = getattr(usage, "prompt_tokens_details", None)
+    cached = _count(details, "cached_tokens") or 0
+    return text, _Usage(_count(usage, "prompt_tokens"), _count(usage, "completion_tokens"), cached,
+                        _raw_usage(usage)), sent
 
 
 def _anthropic_call(http, base_url, api_key, model_id, messages, sampling, timeout, max_retries):
@@ -128,12 +200,16 @@ def _anthropic_call(http, base_url, api_key, model_id, messages, sampling, timeo
     # top_p or penalties): they are recorded as not sent rather than forced through.
     sent = {"model": model_id, "system": system, "messages": [m for m in messages if m["role"] != "system"],
             "max_tokens": sampling["max_tokens"]}
-    response = client.messages.create(**sent)
+    response = _answer(client.messages.with_raw_response.create(**sent), Message)
     sent = {**sent, "not_sent": {k: v for k, v in sampling.items() if k != "max_tokens"}}
-    text = "".join(block.text for block in response.content if getattr(block, "type", "") == "text")
+    if not isinstance(response.content, list):
+        raise _unreadable("it has no content blocks")
+    text = "".join(_text(getattr(block, "text", None)) for block in response.content
+                   if getattr(block, "type", "") == "text")
     usage = response.usage
-    cached = (usage.cache_read_input_tokens or 0) if usage else 0
-    created = (getattr(usage, "cache_creation_input_tokens", 0) or 0) if usage else 0
+    cached = _count(usage, "cache_read_input_tokens") or 0
+    created = _count(usage, "cache_creation_input_tokens") or 0
+    uncached = _count(usage, "input_tokens")
     # Anthropic counts cached and cache-written tokens apart from input_tokens: the total input is the sum.
-    counts = ((usage.input_tokens or 0) + cached + created, usage.output_tokens or 0, cached) if usage else (0, 0, 0)
-    return text, counts, sent
+    total_input = None if uncached is None else uncached + cached + created
+    return text, _Usage(total_input, _count(usage, "output_tokens"), cached, _raw_usage(usage)), sent

@@ -101,8 +101,11 @@ def run_execute(*, job_id: str, on_stage: Callable[[StageRun], None] | None = No
         pass
     except Exception as error:  # a bug or a lost database must not leave the run "Running" forever
         logger.exception("Run %s failed unexpectedly", job.id)
+        reason = f"The run stopped on an internal error ({type(error).__name__})."
         try:
-            _end(state, JobStatus.FAILED, [f"The run stopped on an internal error ({type(error).__name__})."])
+            StageRun.objects.filter(job=job, status=StageStatus.RUNNING).update(
+                status=StageStatus.FAILED, error=reason, finished_at=timezone.now())
+            _end(state, JobStatus.FAILED, [reason])
         except StopRun:
             pass
     job.refresh_from_db()
@@ -204,7 +207,14 @@ def _replace_resolution(job: Job, resolution: dict[str, Any]) -> None:
 
 def _metered_call(state: RunState, row: StageRun, resolution: dict[str, Any], prompt: prompts.StagePrompt, *,
                   ledger_stage: str, new_attempt: bool = False) -> str:
-    """Check the worst case, call exactly the resolved model, record its usage in the ledger; the text."""
+    """Reserve the worst case, call exactly the resolved model, record what it reported in the ledger; the text.
+
+    A call that was sent is always recorded at the provider's usage (counted here, flagged `estimated`,
+    when the answer has none). One that cost more than its reservation is recorded all the same, flagged
+    `overrun` with an alert, and the run stops before its next call. A usage too large to price is
+    refused as a provider error: the stage fails with the raw usage in its error, and the ledger is
+    left untouched.
+    """
     job = state.job
     provider_name, model_id = resolution["provider"], resolution["model_id"]
     snapshot = (job.price_snapshot or {}).get(price_key(provider_name, model_id))
@@ -212,77 +222,98 @@ def _metered_call(state: RunState, row: StageRun, resolution: dict[str, Any], pr
         row.attempts += 1  # a redelivered task reuses the attempt it had started, so its key repeats
     row.request = {"provider": provider_name, "model": model_id, **prompt.as_record()}
     row.save()
-    _reserve(state, row, snapshot, prompt)
+    reservation = _reserve(state, row, snapshot, prompt)
     if _cancelled(job):
         raise StopRun
     provider = Provider.objects.get(name=provider_name)
     from .. import services
     from ..selectors import provider_state
 
+    call = f"the call to {provider_name}:{model_id}"
     try:
         completion = chat(kind=provider.kind, base_url=provider_state(provider).base_url,
                           api_key=services.provider_api_key(provider), model_id=model_id, messages=prompt.messages,
-                          sampling=prompt.sampling, timeout=settings.AURA_RUN_TIMEOUT,
-                          max_retries=settings.AURA_RUN_MAX_RETRIES)
+                          sampling={**prompt.sampling, "max_tokens": reservation.max_tokens},
+                          timeout=settings.AURA_RUN_TIMEOUT, max_retries=settings.AURA_RUN_MAX_RETRIES)
     except ProviderCallError as error:
-        row.status, row.http_status, row.error = StageStatus.FAILED, error.status, error.message
-        row.finished_at = timezone.now()
-        row.save()
-        _notify(state, row)
-        _end(state, JobStatus.FAILED, [f"{row.stage}: the call to {provider_name}:{model_id} failed: {error.message}"])
-    cost = metering.call_cost(snapshot, input_tokens=completion.input_tokens, output_tokens=completion.output_tokens,
+        _stage_fail(state, row, error.message, http_status=error.status, reason=f"{call} failed: {error.message}")
+    usage = metering.usage_of(kind=provider.kind, model_id=model_id, messages=prompt.messages, text=completion.text,
+                              input_tokens=completion.input_tokens, output_tokens=completion.output_tokens,
                               cached_tokens=completion.cached_tokens)
+    cost = metering.call_cost(snapshot, input_tokens=usage.input_tokens, output_tokens=usage.output_tokens,
+                              cached_tokens=usage.cached_tokens)
+    row.latency_ms, row.output = completion.latency_ms, completion.text
+    unpriceable = metering.unpriceable(usage, cost)
+    if unpriceable is not None:
+        logger.warning("Run %s, stage %s: %s reported a usage too large to price: %s", job.id, row.stage, call,
+                       completion.usage)
+        _stage_fail(state, row, f"The provider reported a usage too large to price ({unpriceable}); refused as a "
+                                f"provider error and not recorded in the ledger. Reported usage: "
+                                f"{json.dumps(completion.usage)}.",
+                    reason=f"{call} reported a usage too large to price ({unpriceable}).")
+    overrun = cost > reservation.amount
     try:
         with transaction.atomic():
             recorded = integrations.cost_operation_record(operation={
                 "idempotency_key": f"{job.id}:{ledger_stage}:{row.attempts}", "job_id": job.id,
                 "project_id": job.project_id, "stage": ledger_stage, "provider": provider_name, "model": model_id,
-                "input_tokens": completion.input_tokens, "output_tokens": completion.output_tokens, "cost": cost,
+                "input_tokens": usage.input_tokens, "output_tokens": usage.output_tokens, "cost": cost,
+                "reserved": reservation.amount, "overrun": overrun, "estimated": usage.estimated,
             })
             if not recorded.duplicates:  # a redelivered task's repeated call was counted the first time
-                row.input_tokens += completion.input_tokens
-                row.output_tokens += completion.output_tokens
-                row.cached_tokens += completion.cached_tokens
+                row.input_tokens += usage.input_tokens
+                row.output_tokens += usage.output_tokens
+                row.cached_tokens += usage.cached_tokens
                 row.cost += cost
-            row.latency_ms = completion.latency_ms
-            row.output = completion.text
             row.save()
     except DomainError as error:
-        row.status, row.http_status, row.error = _refusal(error), error.status, error.detail
-        row.finished_at = timezone.now()
-        row.save()
-        _notify(state, row)
-        _end(state, JobStatus.FAILED, [f"{row.stage}: the ledger refused the call: {error.detail}"],
-             refused=error.status == 402)
+        _stage_fail(state, row, error.detail, status=_refusal(error), http_status=error.status,
+                    reason=f"the ledger refused the call: {error.detail}", refused=error.status == 402)
+    if overrun:
+        _stage_fail(state, row, f"The provider reported more usage ({usage.input_tokens:,} tokens in, "
+                                f"{usage.output_tokens:,} out, cost {cost}) than the call had reserved "
+                                f"({reservation.amount}, at most {reservation.max_tokens:,} tokens out). It is "
+                                "recorded in the ledger as an overrun and the run stops here.",
+                    reason=f"{call} cost {cost}, more than its reservation of {reservation.amount} (overrun).")
     return completion.text
+
+
+def _stage_fail(state: RunState, row: StageRun, error: str, *, status: str = StageStatus.FAILED,
+                http_status: int | None = None, reason: str, refused: bool = False) -> None:
+    """End the stage (Failed, or Refused) with its error and finish time, then the run with the reason."""
+    row.status, row.http_status, row.error = status, http_status, error
+    row.finished_at = timezone.now()
+    row.save()
+    _notify(state, row)
+    _end(state, JobStatus.FAILED, [f"{row.stage}: {reason}"], refused=refused)
 
 
 def _refusal(error: DomainError) -> str:
     return StageStatus.REFUSED if isinstance(error, PaymentRequired) else StageStatus.FAILED
 
 
-def _reserve(state: RunState, row: StageRun, snapshot: dict[str, Any] | None, prompt: prompts.StagePrompt) -> None:
-    """Refuse the call before it is sent when its worst case fits neither the hold nor a hard budget."""
+def _reserve(state: RunState, row: StageRun, snapshot: dict[str, Any] | None,
+             prompt: prompts.StagePrompt) -> metering.Reservation:
+    """The call's reservation, held; refuses the call before it is sent when it fits neither the hold nor a
+    hard budget."""
     job = state.job
-    worst = metering.worst_case(snapshot, messages=prompt.messages, max_tokens=prompt.sampling["max_tokens"])
+    reservation = metering.reservation(snapshot, messages=prompt.messages, max_tokens=prompt.sampling["max_tokens"])
+    worst = reservation.amount
     if worst <= 0:
-        return
+        return reservation
     hold = integrations.cost_hold(job_id=job.id)
     remaining = hold.remaining if hold is not None else Decimal("0")
     if worst <= remaining:
-        return
+        return reservation
     try:
         integrations.cost_hold_extend(job_id=job.id, amount=worst - remaining, provider=row.provider,
                                       project_id=job.project_id)
     except PaymentRequired as error:
-        row.status, row.http_status = StageStatus.REFUSED, 402
-        row.error = f"Refused before sending: the worst case ({worst}) does not fit. {error.detail}"
-        row.finished_at = timezone.now()
-        row.save()
-        _notify(state, row)
-        _end(state, JobStatus.FAILED, [f"{row.stage}: {row.error}"], refused=True)
+        refusal = f"Refused before sending: the worst case ({worst}) does not fit. {error.detail}"
+        _stage_fail(state, row, refusal, status=StageStatus.REFUSED, http_status=402, reason=refusal, refused=True)
     except ValidationFailed:
-        return  # no budget period in force: there is nothing to hold against
+        pass  # no budget period in force: there is nothing to hold against
+    return reservation
 
 
 # --- quality --------------------------------------------------------------------------------------------
