@@ -67,9 +67,11 @@ class BearerTokenAuth(HttpBearer):
         super().__init__()
 
     def authenticate(self, request: HttpRequest, token: str):
-        failed_tokens_refuse_if_over_limit(request)
         row = ApiToken.find(token)
         if row is None or row.is_expired:
+            # Only bad tokens are limited: others' failures from the same address (a shared proxy or
+            # NAT) never lock out a valid token.
+            failed_tokens_refuse_if_over_limit(request)
             failed_token_record(request)
             if row is not None:
                 raise NotAuthenticated(

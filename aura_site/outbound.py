@@ -9,7 +9,8 @@ hand a secret to a host it was not meant for. So every outgoing request made thr
   public address when checked and to 10.0.0.1 a moment later (DNS rebinding) is still refused;
 - ignores proxy variables from the environment (a proxy would connect on our behalf, unchecked).
 
-Use `outbound_check(url, allow_private=...)` to validate a URL up front (a clear message before any
+Use `outbound_url_clean(url)` when a URL is saved (its form: http(s), a host, no credentials),
+`outbound_check(url, allow_private=...)` to validate a URL up front (a clear message before any
 secret is prepared), and `outbound_client(...)` for the request itself, or `outbound_sdk_client(...)`
 as the `http_client` of a vendor SDK (they are built on httpx2): the same transport, the same check.
 """
@@ -74,8 +75,14 @@ def _allowed_addresses(host: str, port: int, *, allow_private: bool, switch: str
     return addresses
 
 
-def outbound_check(url: str, *, allow_private: bool, switch: str = PROVIDER_SWITCH) -> None:
-    """Raise OutboundRefused unless `url` is an http(s) URL whose host this server may call."""
+def outbound_url_clean(url: str) -> str:
+    """The URL without surrounding spaces; OutboundRefused unless it is a plain http(s) URL with a host.
+
+    A URL never carries credentials (`https://user:password@host`): URLs are shown to every reader
+    and written to history, so a password in one would be readable by all of them. Keys go in the
+    provider's write-only API key, secrets in the webhook's secret. No name is resolved here.
+    """
+    url = url.strip()
     try:
         parsed = httpx.URL(url)
     except (httpx.InvalidURL, TypeError, ValueError) as error:
@@ -85,7 +92,13 @@ def outbound_check(url: str, *, allow_private: bool, switch: str = PROVIDER_SWIT
     if not parsed.host:
         raise OutboundRefused("the URL has no host")
     if parsed.userinfo:
-        raise OutboundRefused("the URL may not carry a user name or password")
+        raise OutboundRefused("the URL may not carry a user name or password; put the key in the API key")
+    return url
+
+
+def outbound_check(url: str, *, allow_private: bool, switch: str = PROVIDER_SWITCH) -> None:
+    """Raise OutboundRefused unless `url` is an http(s) URL whose host this server may call."""
+    parsed = httpx.URL(outbound_url_clean(url))
     _allowed_addresses(parsed.host, parsed.port or (443 if parsed.scheme == "https" else 80),
                        allow_private=allow_private, switch=switch)
 

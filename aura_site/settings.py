@@ -8,6 +8,8 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from aura_site.client_address import trusted_proxy_networks
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -123,16 +125,17 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-# Failed sign-ins on both login forms (the site's and admin's) are counted by django-axes: after
-# AURA_LOGIN_FAILURE_LIMIT failures the account is locked for AURA_LOGIN_LOCKOUT_MINUTES, whatever the
-# address the attempts come from (a password spray from many addresses is still stopped).
+# Failed sign-ins on both login forms (the site's and admin's) are counted by django-axes per user name
+# *and* client address: after AURA_LOGIN_FAILURE_LIMIT failures that user name is locked for
+# AURA_LOGIN_LOCKOUT_MINUTES from that address only. Locking on the user name alone, or on the address
+# alone, would let one client lock others out (everyone behind one proxy or NAT, or a known account).
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 AXES_FAILURE_LIMIT = env.int("AURA_LOGIN_FAILURE_LIMIT", default=10)
 AXES_COOLOFF_TIME = env.float("AURA_LOGIN_LOCKOUT_MINUTES", default=15.0) / 60  # hours
-AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]  # either one reaching the limit locks
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]  # the pair reaching the limit locks
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 # API rate limits (aura_site/throttles.py): per token (or signed-in user), and failed tokens per address.
@@ -263,6 +266,13 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 # Trust X-Forwarded-Proto from the proxy in front (only if that proxy sets or strips it on every request).
 if env.bool("AURA_TRUST_X_FORWARDED_PROTO", default=AURA_HTTPS):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# The client address (lockout and failed-token limit): the connecting address, or read through
+# X-Forwarded-For when the request comes from a trusted proxy (aura_site/client_address.py).
+# AURA_TRUSTED_PROXIES: addresses or networks of the proxies in front, comma separated. Under
+# AURA_HTTPS the default is the loopback addresses (the proxy on the same host, as in the README).
+AURA_TRUSTED_PROXIES = env.list("AURA_TRUSTED_PROXIES", default=["127.0.0.1", "::1"] if AURA_HTTPS else [])
+trusted_proxy_networks(tuple(AURA_TRUSTED_PROXIES))  # a bad entry stops the start
+AXES_CLIENT_IP_CALLABLE = "aura_site.client_address.client_address"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"

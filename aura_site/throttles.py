@@ -2,9 +2,11 @@
 
 - Every API request counts against its caller: a bearer token (per token) or a signed-in user,
   AURA_API_RATE (e.g. "1000/min"); past it, 429 with Retry-After.
-- Failed bearer tokens count per client address, AURA_FAILED_TOKEN_RATE (e.g. "20/min"); past it,
-  every bearer request from that address is refused with 429 until the window passes, so guessing
-  tokens is slow. Checked before the token is looked up.
+- Failed bearer tokens count per client address (aura_site/client_address.py: the connecting
+  address, or through X-Forwarded-For from a trusted proxy), AURA_FAILED_TOKEN_RATE (e.g. "20/min");
+  past it, a bad token from that address gets 429 instead of 401 until the window passes, so
+  guessing tokens is slow. A valid token is never refused for others' failures: the limit is
+  checked once the token is known to be bad.
 
 The counters live in the cache: with several server processes, configure a shared one (AURA_CACHE_URL).
 """
@@ -15,6 +17,7 @@ from django.conf import settings
 from django.http import HttpRequest
 from ninja.throttling import SimpleRateThrottle
 
+from .client_address import client_address
 from .errors import TooManyRequests
 
 
@@ -54,7 +57,7 @@ class FailedTokenThrottle(_SettingsRate):
     setting = "AURA_FAILED_TOKEN_RATE"
 
     def get_cache_key(self, request: HttpRequest) -> str | None:
-        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+        return self.cache_format % {"scope": self.scope, "ident": client_address(request)}
 
     def over_limit(self, request: HttpRequest) -> bool:
         """Has this address used up its failures? (Reads only; records nothing.)"""

@@ -1,15 +1,17 @@
-"""The API tokens page: a signed-in user creates, sees and revokes their own tokens."""
+"""The API tokens page: a signed-in user sees and revokes their own tokens; administrators create them."""
 
 from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from .auth import can
 from .errors import DomainError, NotFound
 from .models import ApiToken
 from .tokens import token_create, token_revoke, tokens_of
@@ -21,6 +23,7 @@ class TokenForm(forms.Form):
 
 def _context(request: HttpRequest, form: TokenForm, raw: str | None = None, created: ApiToken | None = None) -> dict:
     return {"form": form, "tokens": tokens_of(user=request.user), "raw_token": raw, "created": created,
+            "may_create": can(request.user, ApiToken, "add"),
             "has_expiry": any(f.name == "expires_at" for f in ApiToken._meta.get_fields())}
 
 
@@ -34,6 +37,8 @@ def tokens_page(request: HttpRequest) -> HttpResponse:
 @require_POST
 @login_required
 def token_create_view(request: HttpRequest) -> HttpResponse:
+    if not can(request.user, ApiToken, "add"):
+        raise PermissionDenied("API tokens are created by administrators; ask one for a token.")
     form = TokenForm(request.POST)
     if form.is_valid():
         try:

@@ -1,10 +1,11 @@
-"""API tokens managed by their owner: issue (the secret is shown once) and revoke."""
+"""API tokens: issued by administrators (the secret is shown once), revoked by their owner."""
 
 from __future__ import annotations
 
 from django.db import transaction
 from django.utils import timezone
 
+from .auth import require
 from .errors import NotFound, ValidationFailed
 from .models import ApiToken
 
@@ -13,7 +14,12 @@ MAX_ACTIVE_TOKENS = 50
 
 @transaction.atomic
 def token_create(*, user, name: str) -> tuple[ApiToken, str]:
-    """A new token for the user, and its raw secret (never stored, so never shown again)."""
+    """A new token for the user, and its raw secret (never stored, so never shown again).
+
+    Only users holding the "add API token" permission (administrators; neither Viewers nor Editors)
+    get one: a token is a long-lived credential that works outside the browser session.
+    """
+    require(user, ApiToken, "add")
     name = name.strip()
     if not name:
         raise ValidationFailed.on("name", "give the token a name, to recognise it later")

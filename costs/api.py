@@ -174,7 +174,7 @@ def get_run_summary(request: HttpRequest, job_id: str):
 
 
 @router.post("/export/{job_id}", response={202: ExportStartOut, **WRITE_ERRORS, 503: ErrorOut},
-             auth=read_access(CostOperation))
+             auth=write_access(ExportJob, "add"))
 def post_export(request: HttpRequest, job_id: str, filters: Query[ExportQuery]):
     """Start writing a job's operations (or `all`, between `dateFrom` and `dateTo`) to CSV or JSON."""
     export = services.export_start(job_id=job_id, fmt=filters.format, date_from=filters.date_from,

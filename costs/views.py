@@ -186,7 +186,7 @@ def job_meter(request: HttpRequest, job_id: str) -> HttpResponse:
 @require_POST
 @login_required
 def export_start(request: HttpRequest, job_id: str) -> HttpResponse:
-    _require(request, CostOperation, "view")
+    _require(request, ExportJob, "add")
     try:
         export = services.export_start(job_id=job_id, fmt=request.POST.get("format", "csv"), user=request.user)
     except DomainError as error:

@@ -7,6 +7,7 @@ from django.contrib import admin, messages
 from simple_history.admin import SimpleHistoryAdmin
 
 from aura_site.admin import ReadOnlyAdmin
+from aura_site.errors import DomainError
 
 from . import services
 from .models import (
@@ -66,6 +67,12 @@ class ProviderForm(forms.ModelForm):
     class Meta:
         model = Provider
         fields = ["name", "kind", "base_url", "needs_api_key", "enabled"]
+
+    def clean_base_url(self) -> str:
+        try:
+            return services.provider_base_url_clean(self.cleaned_data.get("base_url") or "")
+        except DomainError as error:
+            raise forms.ValidationError(error.errors[0].message if error.errors else error.detail) from None
 
 
 @admin.register(Provider)

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from aura_site.errors import Conflict, FieldError, NotFound, ValidationFailed
+from aura_site.outbound import OutboundRefused, outbound_url_clean
 
 from . import integrations
 from .keys import env_value, key_decrypt, key_encrypt
@@ -324,6 +325,8 @@ def provider_update(
     A stored key belongs to the base URL it was saved with: changing the base URL removes the stored
     key unless the same call supplies one (the returned row then has `api_key_cleared` set).
     """
+    if base_url is not None:
+        base_url = provider_base_url_clean(base_url)
     row = Provider.objects.select_for_update().filter(name__iexact=name).first()
     if row is None:
         if not name.strip() or len(name) > 50:
@@ -337,8 +340,6 @@ def provider_update(
         raise ValidationFailed.on("kind", f"{row.name} is a {row.kind} provider; its kind cannot change")
     url_before = provider_state(row).base_url
     if base_url is not None:
-        if base_url and not base_url.startswith(("http://", "https://")):
-            raise ValidationFailed.on("baseUrl", "must start with http:// or https://")
         row.base_url = base_url
     url_after = provider_state(row).base_url
     row.api_key_cleared = False
@@ -352,6 +353,16 @@ def provider_update(
         row.enabled = enabled
     row.save()
     return row
+
+
+def provider_base_url_clean(base_url: str) -> str:
+    """A base URL as stored: trimmed, http(s), with a host and no credentials ("" means the default)."""
+    if not base_url.strip():
+        return ""
+    try:
+        return outbound_url_clean(base_url)
+    except OutboundRefused as error:
+        raise ValidationFailed.on("baseUrl", str(error)) from None
 
 
 def provider_base_url_changed(*, name: str, url_before: str) -> bool:

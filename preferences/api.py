@@ -175,7 +175,7 @@ def import_(request: HttpRequest, payload: ImportIn, query: Query[ImportQuery]):
             require(request.user, kind.model, action)
     plan = services.preferences_import(json_data=payload.json_data, mode=query.mode, dry_run=query.dryRun)
     return {"mode": plan.mode, "dry_run": query.dryRun, "created": plan.created, "updated": plan.updated,
-            "removed": plan.removed, "items": plan.items}
+            "removed": plan.removed, "skipped": plan.skipped, "items": plan.items}
 
 
 for _kind in KINDS:

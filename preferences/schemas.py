@@ -6,6 +6,8 @@ import datetime
 import uuid
 from typing import Any, Literal
 
+from pydantic import Field
+
 from aura_site.schemas import CamelInSchema, CamelSchema
 
 
@@ -76,7 +78,8 @@ class ImportItemOut(CamelSchema):
     kind: str
     name: str
     id: str
-    action: Literal["create", "update", "remove"]
+    action: Literal["create", "update", "remove", "skip"]
+    reason: str | None = Field(default=None, description="Why an item was skipped (a read-only preset).")
 
 
 class ImportOut(CamelSchema):
@@ -85,4 +88,5 @@ class ImportOut(CamelSchema):
     created: dict[str, int]
     updated: dict[str, int]
     removed: dict[str, int]
+    skipped: dict[str, int] = Field(description="Items of the file matching a read-only preset: left as shipped.")
     items: list[ImportItemOut]

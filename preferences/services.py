@@ -271,7 +271,13 @@ class ImportPlan:
     created: dict[str, int] = field(default_factory=dict)
     updated: dict[str, int] = field(default_factory=dict)
     removed: dict[str, int] = field(default_factory=dict)
+    skipped: dict[str, int] = field(default_factory=dict)
     items: list[dict[str, str]] = field(default_factory=list)
+    # Per kind: the id an item has in the file → the id of the row it was matched to here.
+    matched_ids: dict[str, dict[str, str]] = field(default_factory=dict)
+
+
+PRESET_SKIPPED = "a read-only preset: import never changes it"
 
 
 def _parse_document(json_data: str) -> dict[str, Any]:
@@ -309,7 +315,8 @@ def _item_from_wire(kind: Kind, wire: Any, path: str) -> Preference:
         raise ValidationFailed.on(f"{path}.{loc}", first["msg"]) from None
     data = parsed.model_dump()
     obj = kind.model(**data)
-    for name in ("id", "created_at", "updated_at", "is_preset", "success_count", "failure_count"):
+    # `isPreset` is set by the server only (the shipped presets), so an import never makes one.
+    for name in ("id", "created_at", "updated_at", "success_count", "failure_count"):
         camel = to_camel(name)
         if camel in wire and kind.has(name):
             raw = wire[camel]
@@ -328,7 +335,12 @@ def _item_from_wire(kind: Kind, wire: Any, path: str) -> Preference:
 
 @transaction.atomic
 def preferences_import(*, json_data: str, mode: str = "merge", dry_run: bool = False) -> ImportPlan:
-    """Import an export document all-or-nothing: merge (match by id, then name) or replace."""
+    """Import an export document all-or-nothing: merge (match by id, then name) or replace.
+
+    Presets are read-only here as in the API, but an export holds them, so an item matching a preset
+    is skipped and reported (never a refusal: an export must import back). Replace removes custom
+    items only.
+    """
     if mode not in {"merge", "replace"}:
         raise ValidationFailed.on("mode", "must be 'merge' or 'replace'")
     document = _parse_document(json_data)
@@ -355,15 +367,17 @@ def preferences_import(*, json_data: str, mode: str = "merge", dry_run: bool = F
     active = document.get("active") or {}
     if not isinstance(active, dict):
         raise ValidationFailed.on("active", "must be an object")
+    selected: dict[str, str] = {}
     for key, object_id in active.items():
         kind = KINDS_BY_KEY.get(key)
-        known = {str(o.pk) for o in incoming.get(key, [])}
-        if kind is None or str(object_id) not in known:
+        matched = plan.matched_ids.get(key, {})
+        if kind is None or str(object_id) not in matched:
             raise ValidationFailed.on(f"active.{key}", "must name an item of the file")
+        selected[key] = matched[str(object_id)]
     if not dry_run:
         if mode == "replace":
             ActiveSelection.objects.all().delete()
-        for key, object_id in active.items():
+        for key, object_id in selected.items():
             ActiveSelection.objects.update_or_create(kind=key, defaults={"object_id": object_id})
     if dry_run:
         transaction.set_rollback(True)
@@ -376,25 +390,38 @@ def _import_kind(kind: Kind, items: list[Preference], mode: str, plan: ImportPla
     existing_by_name = {
         obj.name: obj for obj in model.objects.filter(name__in=[o.name for o in items])
     }
-    to_create, to_update = [], []
+    to_create, to_update, skipped = [], [], []
+    matched_ids = plan.matched_ids.setdefault(kind.key, {})
     for obj in items:
         match = existing_by_id.get(obj.pk) or (existing_by_name.get(obj.name) if mode == "merge" else None)
-        if match is not None:
+        file_id = str(obj.pk)
+        if match is not None and getattr(match, "is_preset", False):
+            skipped.append(match)
+            matched_ids[file_id] = str(match.pk)
+            plan.items.append({"kind": kind.key, "name": match.name, "id": str(match.pk), "action": "skip",
+                               "reason": PRESET_SKIPPED})
+        elif match is not None:
             obj.pk = match.pk
             to_update.append(obj)
+            matched_ids[file_id] = str(obj.pk)
             plan.items.append({"kind": kind.key, "name": obj.name, "id": str(obj.pk), "action": "update"})
         else:
             to_create.append(obj)
+            matched_ids[file_id] = file_id
             plan.items.append({"kind": kind.key, "name": obj.name, "id": str(obj.pk), "action": "create"})
-    kept = {o.pk for o in items}
+    kept = {o.pk for o in to_update + to_create}
     removed = []
     if mode == "replace":
-        removed = list(model.objects.exclude(pk__in=kept).values_list("pk", "name"))
+        leaving = model.objects.exclude(pk__in=kept)
+        if kind.has("is_preset"):
+            leaving = leaving.filter(is_preset=False)
+        removed = list(leaving.values_list("pk", "name"))
         for pk, name in removed:
             plan.items.append({"kind": kind.key, "name": name, "id": str(pk), "action": "remove"})
     plan.created[kind.key] = len(to_create)
     plan.updated[kind.key] = len(to_update)
     plan.removed[kind.key] = len(removed)
+    plan.skipped[kind.key] = len(skipped)
     if dry_run:
         return
     if removed:
@@ -402,7 +429,7 @@ def _import_kind(kind: Kind, items: list[Preference], mode: str, plan: ImportPla
         ActiveSelection.objects.filter(kind=kind.key, object_id__in=[pk for pk, _ in removed]).delete()
     # Names may move between items: clear the names being reused by other rows first.
     update_ids = {o.pk for o in to_update}
-    clashes = model.objects.filter(name__in=[o.name for o in items]).exclude(pk__in=update_ids)
+    clashes = model.objects.filter(name__in=[o.name for o in to_update + to_create]).exclude(pk__in=update_ids)
     if clashes.exists():
         clash = clashes.first()
         raise Conflict(

@@ -103,15 +103,15 @@ def test_a_webhook_is_added_tested_and_its_delivery_logged(page, live_server, si
     screenshot(page, "costs-webhooks")
 
 
-def test_a_token_is_created_copied_and_revoked(page, live_server, sign_in, viewer):
+def test_a_token_is_created_copied_and_revoked(page, live_server, sign_in, owner):
     page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server.url)
-    sign_in("viewer", "viewer-pass-123")
+    sign_in("owner", "owner-pass-123")
     page.get_by_role("navigation", name="Main").get_by_role("link", name="API tokens").click()
     expect(page.get_by_test_id("tokens-table")).to_contain_text("You have no API token yet.")
     page.get_by_label("Name").fill("render farm")
     page.get_by_role("button", name="Create token").click()
     value = page.get_by_test_id("token-value").input_value()
-    assert ApiToken.authenticate(value).username == "viewer"
+    assert ApiToken.authenticate(value).username == "owner"
     page.get_by_role("button", name="Copy").click()
     expect(page.get_by_role("status")).to_contain_text("Copied")
     assert page.evaluate("navigator.clipboard.readText()") == value

@@ -34,9 +34,13 @@ def _populate(owner_api) -> None:
 
 
 def _wipe() -> None:
+    """Back to a new instance: nothing but the presets it ships with."""
     ActiveSelection.objects.all().delete()
     for kind in KINDS:
-        kind.model.objects.all().delete()
+        rows = kind.model.objects.all()
+        if kind.has("is_preset"):
+            rows = rows.filter(is_preset=False)
+        rows.delete()
 
 
 def test_export_wipe_import_reproduces_every_field_of_every_item(owner_api):
@@ -49,7 +53,9 @@ def test_export_wipe_import_reproduces_every_field_of_every_item(owner_api):
     _wipe()
     response = owner_api.post(f"{BASE}/import", {"jsonData": exported["jsonData"]})
     assert response.status_code == HTTPStatus.OK, response.content
-    assert response.json()["created"]["audienceProfiles"] == 4
+    presets = CustomAudienceProfile.objects.filter(is_preset=True).count()
+    assert response.json()["created"]["audienceProfiles"] == 1
+    assert response.json()["skipped"]["audienceProfiles"] == presets
     assert _everything() == before
 
 
@@ -58,7 +64,7 @@ def test_importing_the_same_export_again_updates_instead_of_duplicating(owner_ap
     exported = owner_api.get(f"{BASE}/export").json()["jsonData"]
     result = owner_api.post(f"{BASE}/import", {"jsonData": exported}).json()
     assert sum(result["created"].values()) == 0
-    assert result["updated"]["audienceProfiles"] == CustomAudienceProfile.objects.count()
+    assert result["updated"]["audienceProfiles"] == CustomAudienceProfile.objects.filter(is_preset=False).count()
 
 
 def test_a_dry_run_says_what_would_happen_and_writes_nothing(owner_api):
