@@ -100,7 +100,9 @@ class ArtifactsOut(CamelSchema):
     correlation_id: str
 
 
-class RunSummaryOut(CamelSchema):
+class RunListItemOut(CamelSchema):
+    """One run in `GET /api/jobs` (its own name: the OpenAPI schema has one entry per name)."""
+
     job_id: str
     status: str
     brief: str
@@ -111,11 +113,11 @@ class RunSummaryOut(CamelSchema):
 
 
 class RunListOut(CamelSchema):
-    items: list[RunSummaryOut]
+    items: list[RunListItemOut]
     count: int
 
 
 class RunListQuery(CamelSchema):
-    limit: int = Field(default=20, ge=1, le=100)
+    limit: int = Field(default=20, ge=1, le=1000)
     offset: int = Field(default=0, ge=0, le=1_000_000)
     status: str | None = Field(default=None, max_length=12)
