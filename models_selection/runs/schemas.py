@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import Field
 
 from aura_site.schemas import CamelSchema
+from preferences.schemas import ViolationOut  # a stage's review lists the filtering check's own violations
 
 
 class PreferenceEntryOut(CamelSchema):
@@ -25,13 +26,6 @@ class EffectivePreferencesOut(CamelSchema):
     ai_behavior: dict[str, PreferenceEntryOut]
     prompt_templates: dict[str, PreferenceEntryOut]
     content_hash: str
-
-
-class ViolationOut(CamelSchema):
-    rule: str
-    term: str
-    start: int
-    end: int
 
 
 class ReviewOut(CamelSchema):
