@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from django.core.exceptions import RequestDataTooBig
@@ -37,6 +38,11 @@ api = NinjaAPI(
 )
 
 
+# Labels pydantic puts in an error's location that are not fields: its validators
+# ('function-wrap[_run_root_validator()]') and the tags of a body's alternatives ('shape[batch]').
+_LABEL = re.compile(r"^[a-z][a-z-]*\[.*\]$")
+
+
 def _field_path(loc: tuple[Any, ...] | list[Any]) -> str:
     """Turn pydantic's location ('body', 'payload', 'items', 3, 'name') into 'items[3].name'."""
     parts = list(loc)
@@ -49,7 +55,7 @@ def _field_path(loc: tuple[Any, ...] | list[Any]) -> str:
     for part in parts:
         if isinstance(part, int):
             path += f"[{part}]"
-        elif part.startswith("function-after[") or part.startswith("function-before["):
+        elif _LABEL.match(part):
             continue
         else:
             path += f".{part}" if path else str(part)
@@ -71,6 +77,12 @@ def _domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
 
 @api.exception_handler(ValidationError)
 def _validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    bad_path = next((item for item in exc.errors if tuple(item.get("loc", ()))[:1] == ("path",)), None)
+    if bad_path is not None:
+        # An id that cannot even be parsed names nothing: the same 404 as an id that is not there.
+        name = _field_path(bad_path["loc"])
+        value = str(request.resolver_match.kwargs.get(name, "")) if request.resolver_match else ""
+        return error_response(request, 404, f"Not found: {value[:100]!r} is not a valid {name}.")
     errors = []
     for item in exc.errors:
         message = str(item.get("msg", "invalid value"))

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Any
 
 from ninja import Schema
-from pydantic import ConfigDict, Field, WithJsonSchema
+from pydantic import ConfigDict, Field, WithJsonSchema, field_validator
 from pydantic.alias_generators import to_camel
 
 # What a money column (max_digits=14, decimal_places=6) can hold.
@@ -37,12 +38,39 @@ class CamelSchema(Schema):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
 
 
+NAIVE_TIME_MESSAGE = "must include a UTC offset (such as Z or +01:00)"
+
+
+def _explicit(value: Any) -> Any:
+    """The value with -0 as 0 (it would be echoed as -0.0), refusing a time of day without a UTC offset."""
+    if isinstance(value, dt.datetime):
+        if value.utcoffset() is None:
+            raise ValueError(NAIVE_TIME_MESSAGE)
+    elif isinstance(value, float | Decimal):
+        if value == 0:
+            return abs(value)
+    elif isinstance(value, list):
+        return [_explicit(item) for item in value]
+    elif isinstance(value, dict):
+        return {key: _explicit(item) for key, item in value.items()}
+    return value
+
+
 class CamelInSchema(CamelSchema):
-    """Input schema: the same, and a field the API does not know is a 422."""
+    """Input schema: the same, and a field the API does not know is a 422.
+
+    A timestamp without a UTC offset is refused rather than guessed (a client's local time read as UTC
+    would put its spending in another day or period), and -0 is read as 0.
+    """
 
     model_config = ConfigDict(
         alias_generator=to_camel, populate_by_name=True, extra="forbid", allow_inf_nan=False
     )
+
+    @field_validator("*")
+    @classmethod
+    def _explicit_values(cls, value: Any) -> Any:
+        return _explicit(value)
 
 
 class FieldErrorOut(Schema):

@@ -8,13 +8,13 @@ from http import HTTPStatus
 
 from django.http import FileResponse, HttpRequest
 from django.urls import reverse
-from ninja import Query, Router, Schema, Status
+from ninja import Body, Query, Router, Schema, Status
 from ninja.pagination import paginate
 from pydantic import Field
 
 from aura_site.auth import read_access, write_access
 from aura_site.errors import NotFound, ValidationFailed
-from aura_site.schemas import READ_ERRORS, WRITE_ERRORS, DbId, ErrorOut
+from aura_site.schemas import READ_ERRORS, WRITE_ERRORS, CamelInSchema, DbId, ErrorOut
 
 from . import selectors, services
 from .forecast import period_forecast
@@ -31,8 +31,8 @@ from .schemas import (
     HoldIn,
     HoldOut,
     OperationBatchIn,
-    OperationIn,
     OperationPageOut,
+    OperationsIn,
     OptimizeIn,
     OptimizeOut,
     PriceIn,
@@ -44,7 +44,7 @@ from .schemas import (
 router = Router(tags=["Costs"], by_alias=True)
 
 
-class ExportQuery(Schema):
+class ExportQuery(CamelInSchema):
     format: str = "csv"
     date_from: dt.datetime | None = Field(default=None, alias="from")
     date_to: dt.datetime | None = Field(default=None, alias="to")
@@ -95,7 +95,7 @@ def put_model_price(request: HttpRequest, provider_name: str, model_id: str, pay
 
 
 @router.post("/operations", response={200: RecordOut, **BUDGET_ERRORS}, auth=write_access(CostOperation, "add"))
-def post_operations(request: HttpRequest, payload: OperationIn | OperationBatchIn):
+def post_operations(request: HttpRequest, payload: Body[OperationsIn]):
     """Record one operation or a batch (≤ 1,000); a repeated idempotencyKey is acknowledged, not counted."""
     items = payload.operations if isinstance(payload, OperationBatchIn) else [payload]
     return services.operations_record(operations=[i.model_dump() for i in items], user=request.user,
@@ -166,11 +166,12 @@ def acknowledge_alert(request: HttpRequest, alert_id: DbId):
 
 @router.get("/run-summary/{job_id}", response={200: RunSummaryOut, **READ_ERRORS}, auth=read_access(CostOperation))
 def get_run_summary(request: HttpRequest, job_id: str):
-    """A run's cost report: by stage and provider, token statistics, operations, suggestions."""
-    summary = selectors.run_summary(job_id=job_id)
-    if summary is None:
-        raise NotFound(f"No operations recorded for job {job_id}.")
-    return summary
+    """A run's cost report: by stage and provider, token statistics, operations, suggestions.
+
+    A job with nothing recorded reports zero: the ledger's job ids are its clients' own, so no operations
+    yet is an answer, not an unknown job (as on the operations list).
+    """
+    return selectors.run_summary(job_id=job_id) or selectors.run_summary_of_nothing(job_id=job_id)
 
 
 @router.post("/export/{job_id}", response={202: ExportStartOut, **WRITE_ERRORS, 503: ErrorOut},
@@ -192,7 +193,7 @@ def get_export(request: HttpRequest, task_id: uuid.UUID):
             "error": export.error}
 
 
-DOWNLOAD_CONTENT = {"200": {"description": "The export file.", "content": {
+DOWNLOAD_CONTENT = {200: {"description": "The export file.", "content": {
     "text/csv": {"schema": {"type": "string"}}, "application/json": {"schema": {}}}}}
 
 

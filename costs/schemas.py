@@ -6,7 +6,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, WithJsonSchema
+from pydantic import Discriminator, Field, Tag, WithJsonSchema
 
 from aura_site.schemas import MONEY_COLUMN_MAX, Amount, CamelInSchema, CamelSchema, money_type
 
@@ -109,6 +109,18 @@ class OperationIn(CamelInSchema):
 
 class OperationBatchIn(CamelInSchema):
     operations: list[OperationIn] = Field(min_length=1, max_length=1000)
+
+
+def _operation_shape(value: Any) -> str:
+    return "shape[batch]" if isinstance(value, dict) and "operations" in value else "shape[operation]"
+
+
+# One operation or a batch: a body with `operations` is read as a batch only, so its errors name the body's
+# own fields (`cost`, `operations[0].cost`) and not the other shape's. The tags are left out of field paths.
+OperationsIn = Annotated[
+    Annotated[OperationIn, Tag("shape[operation]")] | Annotated[OperationBatchIn, Tag("shape[batch]")],
+    Discriminator(_operation_shape),
+]
 
 
 class OperationOut(CamelSchema):

@@ -95,6 +95,18 @@ def run_summary(*, job_id: str) -> dict[str, Any] | None:
     }
 
 
+def run_summary_of_nothing(*, job_id: str) -> dict[str, Any]:
+    """The report of a job with no operations recorded (yet): zero cost, empty breakdowns."""
+    return {
+        "jobId": job_id, "totalCost": 0.0, "currency": configuration_get().currency,
+        "costByStage": {}, "costByProvider": {},
+        "tokenStats": {"totalTokens": 0, "inputTokens": 0, "outputTokens": 0, "operationCount": 0, "cacheHits": 0,
+                       "cacheHitRate": 0.0, "costSavedByCache": 0.0},
+        "operations": [], "operationsHref": f"/api/cost-tracking/operations?jobId={quote(job_id)}",
+        "optimizationSuggestions": [],
+    }
+
+
 def run_costs(*, job_id: str, total: Decimal | None = None) -> dict[str, Any] | None:
     """A run's total cost and its split by stage and by provider (what the live cost meter shows)."""
     ops = CostOperation.objects.filter(job_id=job_id)

@@ -13,6 +13,7 @@ from django.core.mail import send_mail
 from django.db import DataError, IntegrityError, connection, transaction
 from django.db.models.functions import Collate, Lower
 from django.utils import timezone
+from pydantic.alias_generators import to_camel
 
 from aura_site.errors import Conflict, FieldError, NotFound, PaymentRequired, ValidationFailed
 
@@ -454,14 +455,11 @@ def operations_record(*, operations: list[dict[str, Any]], user=None, api_token=
             job_id__in=job_ids, released_at__isnull=True)} if job_ids else {}
 
         # The ledger rows: the first of each key goes to the insert; what it skips is a duplicate.
-        rows, first_of_key = [], set()
-        for op, cost, saved, snapshot, source in prepared:
+        batch_rows, rows, first_of_key = [], [], set()
+        for (op, cost, saved, snapshot, source), sent in zip(prepared, operations, strict=True):
             key = op["idempotency_key"]
-            if key in first_of_key:
-                continue
-            first_of_key.add(key)
             window = windows[id(op)]
-            rows.append(CostOperation(
+            row = CostOperation(
                 idempotency_key=key, job_id=op.get("job_id") or "", project_id=op.get("project_id") or "",
                 stage=op["stage"], provider=op["provider"], model=op.get("model") or "",
                 input_tokens=op.get("input_tokens") or 0, output_tokens=op.get("output_tokens") or 0,
@@ -470,9 +468,14 @@ def operations_record(*, operations: list[dict[str, Any]], user=None, api_token=
                 overrun=bool(op.get("overrun")), estimated=bool(op.get("estimated")),
                 price_snapshot=snapshot, period_start=window[0] if window else None, timestamp=op["timestamp"],
                 recorded_at=now, user_id=op.get("user_id"), api_token_id=op.get("api_token_id"),
-            ))
+            )
+            batch_rows.append((row, sent.get("timestamp") is not None))
+            if key not in first_of_key:
+                first_of_key.add(key)
+                rows.append(row)
         inserted = {key for (key,) in rows_insert_new(CostOperation, rows, unique="idempotency_key",
                                                       returning=("idempotency_key",))}
+        _refuse_reused_keys(batch_rows, inserted)
         rollups_add([row for row in rows if row.idempotency_key in inserted])
 
         # What each accepted operation adds to each running total (drawing down its job's hold first).
@@ -566,6 +569,55 @@ def operations_record(*, operations: list[dict[str, Any]], user=None, api_token=
                                   extra={"scope": refused[0][1], "key": refused[0][2]})
         result.alerts = _raise_alerts(config, candidates)
         return result
+
+
+# The ledger columns an operation's body sets. A key sent again with any of them different is another
+# operation under a used key, not a retry. The time counts when the repeat sends one (without one, it is
+# "now"); a cost computed from the prices is not compared, since prices may have changed in between.
+_PAYLOAD_FIELDS = ("job_id", "project_id", "stage", "provider", "model", "input_tokens", "output_tokens",
+                   "characters", "images", "seconds", "cache_hit")
+
+
+def _payload_differences(repeat: CostOperation, first: CostOperation, *, timed: bool) -> list[str]:
+    """The body fields (camelCase) in which a repeated operation differs from the first one with its key."""
+    names = [to_camel(name) for name in _PAYLOAD_FIELDS if getattr(repeat, name) != getattr(first, name)]
+    if repeat.cost_source != first.cost_source or (repeat.cost_source != "priced" and repeat.cost != first.cost):
+        names.append("cost")
+    if timed and repeat.timestamp != first.timestamp:
+        names.append("timestamp")
+    return names
+
+
+def _refuse_reused_keys(batch_rows: list[tuple[CostOperation, bool]], inserted: set[str]) -> None:
+    """409 for a key sent again with a different operation (recorded before, or earlier in the batch).
+
+    `batch_rows` are the batch's ledger rows in order, each with whether its body gave a timestamp. An
+    identical repeat stays an acknowledged duplicate. Reads the ledger only when a key repeats.
+    """
+    first: dict[str, CostOperation] = {}
+    repeats = []
+    for index, (row, timed) in enumerate(batch_rows):
+        key = row.idempotency_key
+        if key in first or key not in inserted:
+            repeats.append((index, row, timed))
+        first.setdefault(key, row)
+    if not repeats:
+        return
+    recorded = {row.idempotency_key: row for row in CostOperation.objects.filter(
+        idempotency_key__in={row.idempotency_key for _, row, _ in repeats} - inserted)}
+    reused = []
+    for index, row, timed in repeats:
+        key = row.idempotency_key
+        differences = _payload_differences(row, recorded.get(key, first[key]), timed=timed)
+        if differences:
+            reused.append((key, FieldError(f"operations[{index}].idempotencyKey",
+                                           f"{key!r} was already used for another operation "
+                                           f"({', '.join(differences)} differ)")))
+    if reused:
+        raise Conflict(
+            f"Idempotency key {reused[0][0]!r} was already used for an operation with a different body: a retry "
+            "must repeat it exactly, and a new operation needs a new key. Nothing in this request was recorded.",
+            errors=[error for _, error in reused])
 
 
 # ---- estimates and holds --------------------------------------------------------------------------

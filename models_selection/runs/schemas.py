@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import Field
 
 from aura_site.schemas import CamelSchema
+from preferences.schemas import ViolationOut  # a stage's review lists the filtering check's own violations
 
 
 class PreferenceEntryOut(CamelSchema):
@@ -25,13 +26,6 @@ class EffectivePreferencesOut(CamelSchema):
     ai_behavior: dict[str, PreferenceEntryOut]
     prompt_templates: dict[str, PreferenceEntryOut]
     content_hash: str
-
-
-class ViolationOut(CamelSchema):
-    rule: str
-    term: str
-    start: int
-    end: int
 
 
 class ReviewOut(CamelSchema):
@@ -100,7 +94,9 @@ class ArtifactsOut(CamelSchema):
     correlation_id: str
 
 
-class RunSummaryOut(CamelSchema):
+class RunListItemOut(CamelSchema):
+    """One run in `GET /api/jobs` (its own name: the OpenAPI schema has one entry per name)."""
+
     job_id: str
     status: str
     brief: str
@@ -111,11 +107,11 @@ class RunSummaryOut(CamelSchema):
 
 
 class RunListOut(CamelSchema):
-    items: list[RunSummaryOut]
+    items: list[RunListItemOut]
     count: int
 
 
 class RunListQuery(CamelSchema):
-    limit: int = Field(default=20, ge=1, le=100)
+    limit: int = Field(default=20, ge=1, le=1000)
     offset: int = Field(default=0, ge=0, le=1_000_000)
     status: str | None = Field(default=None, max_length=12)

@@ -130,10 +130,6 @@ def test_the_guides_run_summary_figures_equal_an_independent_sum(owner_api):
     assert "TTSAlternative" in categories  # ElevenLabs at 1.50 vs Piper, free
 
 
-def test_an_unknown_job_has_no_summary(owner_api):
-    assert owner_api.get(f"{BASE}/run-summary/nope").status_code == HTTPStatus.NOT_FOUND
-
-
 def test_the_guides_current_period_fields(owner_api):
     owner_api.put(f"{BASE}/configuration", GUIDE_CONFIGURATION)
     _record(owner_api, "j", "script", "OpenAI", 45.75, "k1")
