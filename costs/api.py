@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from http import HTTPStatus
 
@@ -15,6 +14,7 @@ from pydantic import Field
 from aura_site.auth import read_access, write_access
 from aura_site.errors import NotFound, ValidationFailed
 from aura_site.schemas import READ_ERRORS, WRITE_ERRORS, DbId, ErrorOut
+from aura_site.supported_dates import SupportedDateTime
 
 from . import selectors, services
 from .forecast import period_forecast
@@ -46,8 +46,8 @@ router = Router(tags=["Costs"], by_alias=True)
 
 class ExportQuery(Schema):
     format: str = "csv"
-    date_from: dt.datetime | None = Field(default=None, alias="from")
-    date_to: dt.datetime | None = Field(default=None, alias="to")
+    date_from: SupportedDateTime | None = Field(default=None, alias="from")
+    date_to: SupportedDateTime | None = Field(default=None, alias="to")
 BUDGET_ERRORS = {**WRITE_ERRORS, 402: ErrorOut}
 
 
