@@ -13,6 +13,7 @@ from pydantic import Field
 
 from aura_site.auth import read_access, write_access
 from aura_site.errors import NotFound, ValidationFailed
+from aura_site.pagination import DEFAULT_PAGE_SIZE, PageLimit, PageOffset
 from aura_site.schemas import READ_ERRORS, WRITE_ERRORS, DbId, ErrorOut
 from aura_site.supported_dates import SupportedDateTime
 
@@ -104,8 +105,8 @@ def post_operations(request: HttpRequest, payload: OperationIn | OperationBatchI
 
 class OperationsQuery(Schema):
     job_id: str = Field(alias="jobId", min_length=1, max_length=100)
-    limit: int = Field(default=100, ge=1, le=1000)
-    offset: int = Field(default=0, ge=0, le=100_000_000)
+    limit: PageLimit = DEFAULT_PAGE_SIZE
+    offset: PageOffset = 0
 
 
 @router.get("/operations", response={200: OperationPageOut, **READ_ERRORS, 422: ErrorOut},
