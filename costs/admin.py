@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.db import models
 from simple_history.admin import SimpleHistoryAdmin
 
 from aura_site.admin import ReadOnlyAdmin
+from aura_site.supported_dates import validate_supported
 
 from . import services
 from .models import Alert, BudgetTotal, CostConfiguration, CostOperation, ExportJob, Hold, Price, PriceChange
@@ -15,6 +17,11 @@ from .models import Alert, BudgetTotal, CostConfiguration, CostOperation, Export
 class CostConfigurationAdmin(SimpleHistoryAdmin):
     list_display = ["user_id", "overall_monthly_budget", "period_type", "currency", "hard_budget_limit"]
 
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if isinstance(db_field, models.DateField) and field is not None:  # the custom period's days
+            field.validators.append(validate_supported)
+        return field
 
 
 @admin.register(Price)

@@ -59,6 +59,9 @@ def date_range(date_from: dt.date | None, date_to: dt.date | None) -> Range:
         window = period_window(configuration_get(), now)
         if window:
             date_from, date_to = local_day(window[0]), local_day(window[1]) - dt.timedelta(days=1)
+            if (date_to - date_from).days >= MAX_RANGE_DAYS:  # a custom period longer than a report: its latest days
+                date_to = local_day(now)
+                date_from = max(date_from, date_to - dt.timedelta(days=MAX_RANGE_DAYS - 1))
         else:
             date_to = local_day(now)
             date_from = date_to - dt.timedelta(days=29)

@@ -9,6 +9,7 @@ from ninja import Schema
 from pydantic import ConfigDict, Field, field_validator
 
 from aura_site.schemas import CamelInSchema, CamelSchema
+from aura_site.supported_dates import SupportedDate
 
 Dimension = Literal["provider", "model", "stage", "project", "user"]
 
@@ -16,8 +17,8 @@ Dimension = Literal["provider", "model", "stage", "project", "user"]
 class RangeQuery(Schema):
     model_config = ConfigDict(populate_by_name=True, extra="forbid")
 
-    date_from: dt.date | None = Field(default=None, alias="from")
-    date_to: dt.date | None = Field(default=None, alias="to")
+    date_from: SupportedDate | None = Field(default=None, alias="from")
+    date_to: SupportedDate | None = Field(default=None, alias="to")
     provider: str | None = Field(default=None, max_length=100)
     project: str | None = Field(default=None, max_length=100)
     user: int | None = Field(default=None, ge=1, le=2**31 - 1, description="A user's id.")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from http import HTTPStatus
 
@@ -14,7 +13,9 @@ from pydantic import Field
 
 from aura_site.auth import read_access, write_access
 from aura_site.errors import NotFound, ValidationFailed
+from aura_site.pagination import DEFAULT_PAGE_SIZE, PageLimit, PageOffset
 from aura_site.schemas import READ_ERRORS, WRITE_ERRORS, CamelInSchema, DbId, ErrorOut
+from aura_site.supported_dates import SupportedDateTime
 
 from . import selectors, services
 from .forecast import period_forecast
@@ -46,8 +47,8 @@ router = Router(tags=["Costs"], by_alias=True)
 
 class ExportQuery(CamelInSchema):
     format: str = "csv"
-    date_from: dt.datetime | None = Field(default=None, alias="from")
-    date_to: dt.datetime | None = Field(default=None, alias="to")
+    date_from: SupportedDateTime | None = Field(default=None, alias="from")
+    date_to: SupportedDateTime | None = Field(default=None, alias="to")
 BUDGET_ERRORS = {**WRITE_ERRORS, 402: ErrorOut}
 
 
@@ -104,8 +105,8 @@ def post_operations(request: HttpRequest, payload: Body[OperationsIn]):
 
 class OperationsQuery(Schema):
     job_id: str = Field(alias="jobId", min_length=1, max_length=100)
-    limit: int = Field(default=100, ge=1, le=1000)
-    offset: int = Field(default=0, ge=0, le=100_000_000)
+    limit: PageLimit = DEFAULT_PAGE_SIZE
+    offset: PageOffset = 0
 
 
 @router.get("/operations", response={200: OperationPageOut, **READ_ERRORS, 422: ErrorOut},

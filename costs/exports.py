@@ -129,7 +129,8 @@ def _copy_csv_rows(ops, handle) -> tuple[int, Decimal, Decimal, int]:
     with transaction.atomic(), connection.cursor() as cursor:
         if outermost:  # one snapshot for the rows and their totals, whatever is recorded meanwhile
             cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-        with cursor.copy(f"COPY ({sql}) TO STDOUT WITH ({csv_cells.COPY_OPTIONS})", params) as copy:
+        # psycopg's own cursor: Django's query-logging wrapper (DEBUG on) takes no parameters for COPY.
+        with cursor.cursor.copy(f"COPY ({sql}) TO STDOUT WITH ({csv_cells.COPY_OPTIONS})", params) as copy:
             for block in copy:
                 handle.buffer.write(block)
         figures = ops.aggregate(count=Count("id"), total=Sum("cost"), saved=Sum("cost_saved"),

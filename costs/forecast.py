@@ -36,9 +36,10 @@ def scope_forecast(*, spent: Decimal, rate: Decimal, budget: Decimal | None, now
     projected = spent + rate * _days(end - now)
     reached_at = None
     if budget is not None and spent < budget and rate > 0:
-        reached_at = now + dt.timedelta(days=float((budget - spent) / rate))
-        if reached_at >= end:
-            reached_at = None
+        days_left = (budget - spent) / rate
+        # Compared before it becomes a date: at a slow pace it is beyond what a date can hold.
+        if days_left < _days(end - now):
+            reached_at = now + dt.timedelta(days=float(days_left))
     zone = ZoneInfo(settings.TIME_ZONE)
     return {
         "spent": _cents(spent), "burnRatePerDay": _cents(rate), "projectedSpend": _cents(projected),

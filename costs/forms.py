@@ -7,6 +7,7 @@ from decimal import Decimal, InvalidOperation
 from django import forms
 
 from aura_site.schemas import AMOUNT_MAX, MONEY_COLUMN_MAX
+from aura_site.supported_dates import validate_supported
 
 from .display import plain_amount
 from .models import AlertFrequency, PeriodType, ProviderType
@@ -29,9 +30,10 @@ class ConfigurationForm(forms.Form):
                                                 decimal_places=6, max_digits=14,  # what the ledger holds
                                                 max_value=MONEY_COLUMN_MAX)
     period_type = forms.ChoiceField(choices=PeriodType.choices)
-    custom_start = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    custom_start = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}),
+                                   validators=[validate_supported])
     custom_end = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}),
-                                 help_text="Last day, counted in full.")
+                                 validators=[validate_supported], help_text="Last day, counted in full.")
     currency = forms.CharField(max_length=3)
     alert_thresholds = forms.CharField(help_text="Percentages, comma separated, e.g. 50, 75, 90, 100.")
     alert_frequency = forms.ChoiceField(choices=AlertFrequency.choices)

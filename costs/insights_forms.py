@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from django import forms
 
+from aura_site.supported_dates import validate_supported
+
 from .analytics import DIMENSIONS
 
 
 class SpendRangeForm(forms.Form):
     """The date-range picker: a GET form, so a chosen range is a link that can be shared."""
 
-    date_from = forms.DateField(label="From", required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(label="To", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_from = forms.DateField(label="From", required=False, widget=forms.DateInput(attrs={"type": "date"}),
+                                validators=[validate_supported])
+    date_to = forms.DateField(label="To", required=False, widget=forms.DateInput(attrs={"type": "date"}),
+                              validators=[validate_supported])
     group_by = forms.ChoiceField(label="Per", required=False, initial="day",
                                  choices=[("day", "Day"), ("week", "Week"), ("month", "Month")])
     by = forms.ChoiceField(label="Split by", required=False, initial="provider",

@@ -7,6 +7,8 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 
+from aura_site.supported_dates import clamp
+
 from .models import CostConfiguration, PeriodType
 
 
@@ -31,7 +33,9 @@ def period_window(config: CostConfiguration, at: dt.datetime) -> tuple[dt.dateti
     if config.period_type == PeriodType.CUSTOM:
         if config.custom_start is None or config.custom_end is None:
             return None
-        start, end = _midnight(config.custom_start), _midnight(config.custom_end + dt.timedelta(days=1))
+        # Clamped: a period saved before dates were bounded may reach the ends of the calendar.
+        start = _midnight(clamp(config.custom_start))
+        end = _midnight(clamp(config.custom_end) + dt.timedelta(days=1))
         return (start, end) if start <= local < end else None
     first = day.replace(day=1)
     following = (first + dt.timedelta(days=32)).replace(day=1)

@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Discriminator, Field, Tag, WithJsonSchema
 
 from aura_site.schemas import MONEY_COLUMN_MAX, Amount, CamelInSchema, CamelSchema, money_type
+from aura_site.supported_dates import SupportedDate, SupportedDateTime
 
 from .analytics_schemas import ForecastOut
 
@@ -23,8 +24,8 @@ class ConfigurationIn(CamelInSchema):
     user_id: str | None = None
     overall_monthly_budget: money_type(le=MONEY_COLUMN_MAX) | None = None
     period_type: Literal["Monthly", "Weekly", "Custom"] | None = None
-    custom_start: dt.date | None = None
-    custom_end: dt.date | None = None
+    custom_start: SupportedDate | None = None
+    custom_end: SupportedDate | None = None
     currency: CurrencyCode | None = None
     alert_thresholds: list[Annotated[int, Field(ge=1, le=100)]] | None = Field(default=None, max_length=20)
     email_notifications_enabled: bool | None = None
@@ -104,7 +105,7 @@ class OperationIn(CamelInSchema):
     cache_hit: bool = False
     cost: Money | None = None
     currency: CurrencyCode | None = Field(default=None, description="The cost's currency; must be the budget's.")
-    timestamp: dt.datetime | None = None
+    timestamp: SupportedDateTime | None = None
 
 
 class OperationBatchIn(CamelInSchema):

@@ -16,6 +16,7 @@ from django.utils import timezone
 from pydantic.alias_generators import to_camel
 
 from aura_site.errors import Conflict, FieldError, NotFound, PaymentRequired, ValidationFailed
+from aura_site.schemas import AMOUNT_MAX
 
 from .attribution import attribute_operations
 from .currencies import CURRENCIES
@@ -276,6 +277,15 @@ def total_capacity_check(total: BudgetTotal, amount: Decimal, *, field: str) -> 
                    f"it can hold ({money(total.spent)} spent, {money(total.held)} held)")
 
 
+def amount_check(amount: Decimal, *, field: str) -> None:
+    """Refuse (422) a computed amount past AMOUNT_MAX, the bound every given amount has in the schema.
+
+    Price and usage are each bounded; their product is not, and could pass what a money column holds.
+    """
+    if amount > AMOUNT_MAX:
+        raise ValidationFailed.on(field, f"comes to {money(amount)}, past {AMOUNT_MAX}, the most one amount may be")
+
+
 def _dec(value) -> Decimal | None:
     return None if value is None else Decimal(str(value))
 
@@ -448,6 +458,9 @@ def operations_record(*, operations: list[dict[str, Any]], user=None, api_token=
                 prepared.append((op, computed.cost, computed.cost_saved, computed.snapshot, "priced"))
         if errors:
             raise ValidationFailed("; ".join(f"{e.field}: {e.message}" for e in errors[:5]), errors=errors)
+        for index, (_op, cost, saved, *_rest) in enumerate(prepared):  # one per operation: none was skipped
+            amount_check(cost, field=f"operations[{index}].cost")
+            amount_check(saved, field=f"operations[{index}].costSaved")
 
         windows = {id(op): period_window(config, op["timestamp"]) for op, *_ in prepared}
         job_ids = {op.get("job_id") for op, *_ in prepared if op.get("job_id")}
@@ -708,6 +721,7 @@ def hold_place(*, job_id: str, amount: Decimal | float | None = None, plan: list
             by_provider = {provider: total} if provider else {}
         else:
             raise ValidationFailed.on("amount", "give an amount or a plan")
+        amount_check(total, field="plan" if plan else "amount")
         config = configuration_get()
         window = period_window(config, timezone.now())
         if window is None:

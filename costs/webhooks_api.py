@@ -6,7 +6,7 @@ from http import HTTPStatus
 
 from django.http import HttpRequest
 from ninja import Router, Status
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from aura_site.auth import read_access, write_access
 from aura_site.schemas import READ_ERRORS, WRITE_ERRORS
@@ -19,7 +19,7 @@ router = Router(tags=["Webhooks"], by_alias=True)
 
 
 @router.get("/webhooks", response={200: list[WebhookOut], **READ_ERRORS}, auth=read_access(Webhook))
-@paginate(LimitOffsetPagination)
+@paginate
 def list_webhooks(request: HttpRequest):
     """Every webhook (the secret is never returned)."""
     return Webhook.objects.order_by("name", "id")
@@ -64,7 +64,7 @@ def test_webhook(request: HttpRequest, webhook_id: int):
 
 @router.get("/webhooks/{webhook_id}/deliveries", response={200: list[DeliveryOut], **READ_ERRORS},
             auth=read_access(Webhook))
-@paginate(LimitOffsetPagination)
+@paginate
 def list_deliveries(request: HttpRequest, webhook_id: int):
     """The delivery log of one webhook, newest first: state, attempts, last HTTP status, error."""
     webhooks.webhook_get(webhook_id)

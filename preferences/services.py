@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 import re
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 from pydantic.alias_generators import to_camel
 
+from aura_site import supported_dates
 from aura_site.errors import Conflict, FieldError, NotFound, PayloadTooLarge, ValidationFailed
 
 from .kinds import KINDS, KINDS_BY_KEY, Kind
@@ -324,11 +326,14 @@ def _item_from_wire(kind: Kind, wire: Any, path: str) -> Preference:
             if isinstance(field, models.DateTimeField) and not isinstance(raw, str):
                 raise ValidationFailed.on(f"{path}.{camel}", "must be an ISO 8601 date-time string")
             try:
-                setattr(obj, name, field.to_python(raw))
+                value = field.to_python(raw)
             except ValidationError as error:
                 raise ValidationFailed.on(f"{path}.{camel}", "; ".join(error.messages)) from None
             except (TypeError, ValueError, OverflowError, AttributeError):
                 raise ValidationFailed.on(f"{path}.{camel}", f"is not a valid {field.get_internal_type()}") from None
+            if isinstance(value, datetime.date) and not supported_dates.is_supported(value):
+                raise ValidationFailed.on(f"{path}.{camel}", supported_dates.MESSAGE)
+            setattr(obj, name, value)
     validate_item(obj, prefix=f"{path}.")
     return obj
 

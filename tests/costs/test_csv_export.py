@@ -90,3 +90,13 @@ def test_postgresqls_copy_writes_the_same_bytes_as_the_python_writer(tmp_path):
     assert copied.read_bytes() == written.read_bytes()
     assert by_copy == by_python
     assert copied.read_bytes().count(b"'=1+1") == 5  # project, stage, provider, model and key of one row
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL (DATABASE_URL)")
+def test_a_csv_export_is_written_by_copy_with_debug_on(tmp_path, settings):
+    settings.DEBUG = True  # Django then wraps every cursor in its query-logging debug cursor
+    _seed()
+    rows = _export(tmp_path)
+    assert rows[0][0] == "timestamp" and len([r for r in rows if r and r[0].startswith("2026-")]) == len(
+        HOSTILE + HARMLESS)
