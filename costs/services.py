@@ -16,7 +16,7 @@ from django.utils import timezone
 from pydantic.alias_generators import to_camel
 
 from aura_site.errors import Conflict, FieldError, NotFound, PaymentRequired, ValidationFailed
-from aura_site.schemas import AMOUNT_MAX
+from aura_site.schemas import AMOUNT_MAX, MONEY_COLUMN_MAX
 
 from .attribution import attribute_operations
 from .currencies import CURRENCIES
@@ -266,7 +266,7 @@ def _scopes(config: CostConfiguration, provider: str, project_id: str) -> list[S
 
 OVERRUN_SHARE_CAP = 32767  # an overrun alert's share of its reservation is kept within its column
 # What a money column (max_digits=14, decimal_places=6) holds; a running total must stay within it.
-TOTAL_CAPACITY = Decimal("99999999.999999")
+TOTAL_CAPACITY = MONEY_COLUMN_MAX
 
 
 def total_capacity_check(total: BudgetTotal, amount: Decimal, *, field: str) -> None:

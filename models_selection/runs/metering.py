@@ -16,6 +16,8 @@ from typing import Any
 
 import bpe_openai
 
+from aura_site.schemas import AMOUNT_MAX
+
 MONEY_STEP = Decimal("0.000001")  # the ledger's precision
 ZERO = Decimal("0")
 # A token of prose is never shorter than about 3 bytes of UTF-8 in the vendors' tokenizers: an upper bound.
@@ -28,7 +30,8 @@ OPENAI_DEFAULT_ENCODING = "o200k_base"  # every OpenAI chat model since gpt-4o
 # No model reads or writes this many tokens in one call (the largest context windows hold a few million):
 # a count past it is a fault of the provider, and refusing it keeps every token column far from its limit.
 MAX_TOKENS_PER_CALL = 100_000_000
-MAX_COST = Decimal("99999999.999999")  # what a money column (max_digits=14, decimal_places=6) holds
+# The most one computed amount may be: the bound the ledger write enforces on every operation.
+MAX_COST = AMOUNT_MAX
 
 
 def _price(snapshot: dict[str, Any] | None, name: str) -> Decimal | None:
@@ -136,5 +139,5 @@ def unpriceable(usage: Usage, cost: Decimal) -> str | None:
     if largest > MAX_TOKENS_PER_CALL:
         return f"{largest:,} tokens in one call is past the most any model handles ({MAX_TOKENS_PER_CALL:,})"
     if cost > MAX_COST:
-        return f"its cost {cost} is past the most a ledger row holds ({MAX_COST})"
+        return f"its cost {cost} is past the most one operation may cost ({MAX_COST})"
     return None

@@ -81,5 +81,5 @@ def test_a_token_count_past_any_model_is_unpriceable():
         assert "100,000,001 tokens in one call" in unpriceable(usage, Decimal("1"))
 
 
-def test_a_cost_past_the_ledger_column_is_unpriceable():
-    assert "past the most a ledger row holds" in unpriceable(Usage(1, 1, 0, False), MAX_COST + Decimal("0.000001"))
+def test_a_cost_past_the_amount_bound_is_unpriceable():
+    assert "past the most one operation may cost" in unpriceable(Usage(1, 1, 0, False), MAX_COST + Decimal("0.000001"))
