@@ -10,6 +10,8 @@ from models_selection.runs.metering import (
     MAX_COST,
     MAX_TOKENS_PER_CALL,
     Usage,
+    call_cost,
+    is_priced,
     reservation,
     tokens_upper_bound,
     unpriceable,
@@ -83,3 +85,29 @@ def test_a_token_count_past_any_model_is_unpriceable():
 
 def test_a_cost_past_the_amount_bound_is_unpriceable():
     assert "past the most one operation may cost" in unpriceable(Usage(1, 1, 0, False), MAX_COST + Decimal("0.000001"))
+
+
+def test_a_model_is_priced_only_with_both_token_prices_on_an_llm_snapshot():
+    assert is_priced(SNAPSHOT)
+    assert is_priced({k: v for k, v in SNAPSHOT.items() if k != "provider_type"})  # LLM when unsaid
+    assert not is_priced(None)
+    assert not is_priced({**SNAPSHOT, "provider_type": "TTS"})
+    assert not is_priced({**SNAPSHOT, "cost_per_1k_input_tokens": None})
+    assert not is_priced({**SNAPSHOT, "cost_per_1k_output_tokens": ""})
+    assert call_cost({**SNAPSHOT, "cost_per_1k_output_tokens": ""}, input_tokens=1000, output_tokens=1000) == 0
+
+
+def test_cached_prompt_tokens_are_charged_at_the_cached_price_and_never_more_than_the_prompt():
+    cached = {**SNAPSHOT, "cost_per_1k_cached_input_tokens": "0.001"}
+    # 600 uncached × 0.003 + 400 cached × 0.001 + 500 × 0.015, per 1K tokens
+    assert call_cost(cached, input_tokens=1000, output_tokens=500, cached_tokens=400) == Decimal("0.0097")
+    # Cached tokens past the prompt are capped at the prompt: all 1000 at the cached price.
+    assert call_cost(cached, input_tokens=1000, output_tokens=0, cached_tokens=5000) == Decimal("0.001")
+    # Without a cached price, cached tokens cost nothing extra and the rest stays at the input price.
+    assert call_cost(SNAPSHOT, input_tokens=1000, output_tokens=0, cached_tokens=400) == Decimal("0.0018")
+
+
+def test_a_cost_is_rounded_half_up_to_the_ledgers_millionth():
+    # 1 token at 0.0005 per 1K is 0.0000005: exactly half a millionth goes up, not to the even 0.
+    assert call_cost({**SNAPSHOT, "cost_per_1k_input_tokens": "0.0005"}, input_tokens=1, output_tokens=0) == (
+        Decimal("0.000001"))
