@@ -88,6 +88,13 @@ def _no_traffic_leaves_the_machine(monkeypatch, settings):
     settings.AURA_PROBE_TIMEOUT = 1.0
 
 
+@pytest.fixture(autouse=True)
+def _failed_tokens_not_limited(settings):
+    """Each example also sends invalid credentials, expecting 401/403; past the failed-token limit they
+    would get 429 (that limit has its own tests in tests/foundation/test_lockout_keys.py)."""
+    settings.AURA_FAILED_TOKEN_RATE = "1000000/min"
+
+
 @pytest.fixture
 def bearer(django_user_model) -> dict[str, str]:
     # A superuser without a password: no hashing on each of the many tests.
