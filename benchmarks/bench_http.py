@@ -91,6 +91,9 @@ def drain(base: str, limit: float = 60.0) -> None:
             return
 
 
+STARTUP_SECONDS = 180
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -103,8 +106,11 @@ def gunicorn(database_url: str, port: int) -> subprocess.Popen:
          "--worker-class", "sync", "--timeout", "30", "--log-level", "warning"],
         cwd=ROOT, env={**os.environ, "DATABASE_URL": database_url}, stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 60
+    # Four workers each import Django; on a busy 2-core machine that alone can take a minute.
+    deadline = time.monotonic() + STARTUP_SECONDS
     while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"gunicorn exited with {server.returncode} before answering")
         try:
             urllib.request.urlopen(f"http://127.0.0.1:{port}/api/me", timeout=2)
             break
@@ -114,7 +120,7 @@ def gunicorn(database_url: str, port: int) -> subprocess.Popen:
             time.sleep(0.3)
     else:
         server.terminate()
-        raise RuntimeError("gunicorn did not start within 60 s")
+        raise RuntimeError(f"gunicorn did not start within {STARTUP_SECONDS} s")
     return server
 
 
