@@ -21,12 +21,14 @@ ROOT = Path(__file__).resolve().parent.parent
 BUDGET_FUNCTIONS = (
     "operations_record", "hold_place", "charge", "budget_decision", "hold_release", "_alert_candidates",
     "hold_for_run", "alerts_email", "_raise_alerts", "_scopes", "alert_acknowledge", "hold_release_if_any",
-    "estimate_items", "price_for",
+    "estimate_items", "price_for", "amount_check", "_overrun_alert", "_payload_differences", "_refuse_reused_keys",
 )
 TARGETS = {
     "models_selection/resolver.py": ("models_selection/resolver.py", ["models_selection.resolver.*"]),
     "costs/services.py budget functions": (
         "costs/services.py", [f"costs.services.x_{name}__mutmut_*" for name in BUDGET_FUNCTIONS]),
+    # What a run's call reserves and costs, and when its usage is counted or refused.
+    "models_selection/runs/metering.py": ("models_selection/runs/metering.py", ["models_selection.runs.metering.*"]),
 }
 KILLED = {1, 3, 24, -24, 152, 255, 36}  # failed tests, or a timeout (SIGXCPU or mutmut's own)
 MUTANT_NAME = re.compile(r"`([\w.ǁ]+__mutmut_\d+)`")
