@@ -70,3 +70,11 @@ def test_an_overrun_with_nothing_reserved_or_without_a_job_keeps_its_alert_withi
     assert (free.key, free.threshold, free.budget) == ("", services.OVERRUN_SHARE_CAP, D("0"))
     assert "the script call of job - cost" in free.message
     assert Alert.objects.get(dedupe_key="overrun:huge").threshold == services.OVERRUN_SHARE_CAP
+
+
+def test_an_overrun_alert_shows_sub_cent_amounts_in_the_budgets_currency(db):
+    services.configuration_update(data={"currency": "EUR", "alert_thresholds": []})
+    services.operations_record(operations=[_call("cents", "0.0031", reserved="0.0025", overrun=True)])
+    alert = Alert.objects.get(dedupe_key="overrun:cents")
+    assert "cost €0.0031, more than the €0.0025 it had reserved" in alert.message
+    assert alert.threshold == 124  # 0.0031 of 0.0025: 124 %
