@@ -76,7 +76,7 @@ def chat(*, kind: str, base_url: str, api_key: str | None, model_id: str, messag
     try:
         outbound_check(base_url, allow_private=allow_private)
     except OutboundRefused as error:
-        raise ProviderCallError(f"The provider's base URL may not be called: {error}.") from None
+        raise _refused(error) from None
     http = outbound_sdk_client(allow_private=allow_private, timeout=timeout)
     try:
         if kind == "anthropic":
@@ -86,7 +86,7 @@ def chat(*, kind: str, base_url: str, api_key: str | None, model_id: str, messag
             text, usage, sent = _openai_call(http, kind, base_url, api_key, model_id, messages, sampling, timeout,
                                              max_retries)
     except OutboundRefused as error:  # raised where the socket is opened: the name now resolves elsewhere
-        raise ProviderCallError(f"The provider's base URL may not be called: {error}.") from None
+        raise _refused(error) from None
     except (openai.APIStatusError, anthropic.APIStatusError) as error:
         raise ProviderCallError(_redact(f"HTTP {error.status_code}: {error.message}", api_key),
                                 error.status_code) from None
@@ -95,7 +95,7 @@ def chat(*, kind: str, base_url: str, api_key: str | None, model_id: str, messag
     except (openai.APIConnectionError, anthropic.APIConnectionError) as error:
         refused = _outbound_refusal(error)
         if refused is not None:  # an SDK that wraps every transport error (anthropic's) wrapped this one
-            raise ProviderCallError(f"The provider's base URL may not be called: {refused}.") from None
+            raise _refused(refused) from None
         raise ProviderCallError("Could not connect to the provider (connection refused or unreachable).") from None
     except (openai.OpenAIError, anthropic.AnthropicError) as error:
         raise ProviderCallError(_redact(f"The provider call failed: {error}", api_key)) from None
@@ -103,6 +103,11 @@ def chat(*, kind: str, base_url: str, api_key: str | None, model_id: str, messag
         http.close()
     latency = round((time.perf_counter() - started) * 1000)
     return Completion(text, usage.input_tokens, usage.output_tokens, usage.cached_tokens, latency, sent, usage.raw)
+
+
+def _refused(refusal: OutboundRefused) -> ProviderCallError:
+    """The call error for a base URL the outbound rule refuses, up front or where the socket is opened."""
+    return ProviderCallError(f"The provider's base URL may not be called: {refusal}.")
 
 
 def _outbound_refusal(error: BaseException) -> OutboundRefused | None:
