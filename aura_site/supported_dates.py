@@ -14,7 +14,7 @@ import datetime as dt
 from typing import Annotated
 
 from django.core.exceptions import ValidationError
-from pydantic import AfterValidator
+from pydantic import AfterValidator, BeforeValidator
 
 EARLIEST = dt.date(1900, 1, 1)
 LATEST = dt.date(9000, 12, 31)
@@ -51,6 +51,13 @@ def validate_supported(value: dt.date | None) -> None:
         raise ValidationError(f"The date {MESSAGE}.", code="unsupported_date")
 
 
-# The range as API types: a value outside it is a 422 naming its field.
-SupportedDate = Annotated[dt.date, AfterValidator(_check)]
-SupportedDateTime = Annotated[dt.datetime, AfterValidator(_check)]
+def _written(value: object) -> object:
+    """Refuse a number where a date is due: pydantic would read it as seconds since 1970, silently."""
+    if isinstance(value, int | float):
+        raise ValueError("must be an ISO 8601 date string, not a number")
+    return value
+
+
+# The range as API types: a value outside it, or a number, is a 422 naming its field.
+SupportedDate = Annotated[dt.date, BeforeValidator(_written), AfterValidator(_check)]
+SupportedDateTime = Annotated[dt.datetime, BeforeValidator(_written), AfterValidator(_check)]

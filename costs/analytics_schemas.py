@@ -9,7 +9,7 @@ from ninja import Schema
 from pydantic import ConfigDict, Field, field_validator
 
 from aura_site.schemas import CamelInSchema, CamelSchema
-from aura_site.supported_dates import SupportedDate
+from aura_site.supported_dates import SupportedDate, SupportedDateTime
 
 Dimension = Literal["provider", "model", "stage", "project", "user"]
 
@@ -142,8 +142,8 @@ class WebhookUpdateIn(WebhookIn):
     enabled: bool | None = None
     id: int | None = None
     has_secret: bool | None = None
-    created_at: dt.datetime | None = None
-    updated_at: dt.datetime | None = None
+    created_at: SupportedDateTime | None = None
+    updated_at: SupportedDateTime | None = None
 
 
 class WebhookOut(CamelSchema):

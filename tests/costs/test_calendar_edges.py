@@ -197,3 +197,17 @@ def test_admin_refuses_a_custom_period_outside_the_supported_dates(owner):
     assert response.status_code == HTTPStatus.OK
     assert "must be between 1900-01-01 and 9000-12-31" in response.content.decode()
     assert services.configuration_get().period_type == "Monthly"
+
+
+@pytest.mark.parametrize("number", [0, 1.2455549623842646e-197, 1700000000])
+def test_a_number_where_a_date_is_due_is_a_422_not_a_moment_in_1970(owner_api, number):
+    """pydantic would read a number as seconds since 1970 and save a period nobody asked for."""
+    before = services.configuration_get()
+    response = owner_api.put(f"{BASE}/configuration", {"customStart": number})
+    assert response.status_code == HTTPStatus.UNPROCESSABLE_ENTITY
+    assert "customStart" in [e["field"] for e in response.json()["errors"]]
+    assert CostConfiguration.objects.get().custom_start == before.custom_start
+    response = owner_api.post(f"{BASE}/operations", {"idempotencyKey": "n", "stage": "TTS", "provider": "X",
+                                                     "cost": 1, "timestamp": number})
+    assert response.status_code == HTTPStatus.UNPROCESSABLE_ENTITY
+    assert "timestamp" in [e["field"] for e in response.json()["errors"]]
