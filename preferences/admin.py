@@ -128,8 +128,8 @@ def _admin_for(kind: Kind) -> type[admin.ModelAdmin]:
 
         @admin.action(description="Export selected as JSON", permissions=["view"])
         def export_selected(self, request, queryset) -> HttpResponse:
-            document = {"version": services.EXPORT_VERSION, kind.key: [kind.to_wire(o) for o in queryset]}
-            response = HttpResponse(json.dumps(document, indent=2), content_type="application/json")
+            document = {"version": services.EXPORT_VERSION, kind.key: list(kind.wire_rows(queryset))}
+            response = HttpResponse(services.export_json(document, indent=2), content_type="application/json")
             response["Content-Disposition"] = f'attachment; filename="{kind.slug}.json"'
             return response
 

@@ -11,10 +11,10 @@ from typing import Literal
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Field, Path, Query, Router, Schema, Status
-from ninja.pagination import paginate
 
 from aura_site.auth import read_access, require, write_access
 from aura_site.errors import ValidationFailed
+from aura_site.pagination import paginate_rendered
 from aura_site.schemas import READ_ERRORS, WRITE_ERRORS
 
 from . import selectors, services
@@ -52,9 +52,11 @@ def _register(kind: Kind) -> None:
 
     @router.get(base, response={200: list[Out], **READ_ERRORS}, auth=read_access(model), tags=tags,
                 operation_id=f"{name}_list", url_name=f"{name}_list", summary=f"List {kind.title.lower()}")
-    @paginate
+    @paginate_rendered
     def list_items(request: HttpRequest, filters: Query[ListFilters]):
-        return selectors.preference_list(kind=kind, q=filters.q, tag=filters.tag, favorite=filters.favorite)
+        # Rows from values_list, rendered without a per-item pass through `Out` (tests compare the two).
+        return kind.wire_rows(
+            selectors.preference_list(kind=kind, q=filters.q, tag=filters.tag, favorite=filters.favorite))
 
     @router.post(base, response={201: Out, **WRITE_ERRORS}, auth=write_access(model, "add"), tags=tags,
                  operation_id=f"{name}_create", url_name=f"{name}_create", summary=f"Create a {kind.label}")
@@ -154,10 +156,9 @@ def variant_group(request: HttpRequest, group: str = Path(..., max_length=100)):
             tags=["Import/Export"], url_name="export")
 def export(request: HttpRequest):
     """Every preference of every kind and the active selection, as one JSON string."""
-    import json
-
     document = services.preferences_export()
-    return {"json_data": json.dumps(document), "export_date": timezone.now(), "version": document["version"]}
+    return {"json_data": services.export_json(document), "export_date": timezone.now(),
+            "version": document["version"]}
 
 
 class ImportQuery(Schema):

@@ -10,6 +10,7 @@ from django.db import models
 from pydantic import Field, create_model
 from pydantic.alias_generators import to_camel
 
+from aura_site.pagination import Mapped
 from aura_site.schemas import CamelInSchema, CamelSchema
 
 from .models import (
@@ -142,6 +143,22 @@ class Kind:
     def to_wire(self, obj: Preference) -> dict[str, Any]:
         """Every field of one item, camelCase, JSON-ready (the API's and the export's format)."""
         return self.out_schema.model_validate(obj, from_attributes=True).model_dump(mode="json", by_alias=True)
+
+    @cached_property
+    def wire_columns(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """The out schema's fields in its order: (model field names, their camelCase keys)."""
+        fields = self.out_schema.model_fields
+        return tuple(fields), tuple(field.alias or name for name, field in fields.items())
+
+    def wire_rows(self, queryset: models.QuerySet) -> Mapped:
+        """The queryset's items as the out schema shows them, read with `values_list` (no model instance).
+
+        Each item is a dict of the schema's camelCase keys, in its order, holding the values as the database
+        returns them (UUIDs and datetimes as Python objects, for a JSON encoder to write). Slice it for a page,
+        iterate it for every item; either is one query.
+        """
+        names, keys = self.wire_columns
+        return Mapped(queryset.values_list(*names), lambda row: dict(zip(keys, row, strict=True)))
 
     def camel(self, field_name: str) -> str:
         return to_camel(field_name)

@@ -14,6 +14,7 @@ from django.db import IntegrityError, models, transaction
 from django.db.models import CharField, F
 from django.db.models.functions import Cast
 from django.utils import timezone
+from pydantic import TypeAdapter
 from pydantic.alias_generators import to_camel
 
 from aura_site import supported_dates
@@ -259,12 +260,29 @@ def template_record_outcome(*, template_id, success: bool) -> CustomPromptTempla
 
 
 def preferences_export() -> dict[str, Any]:
-    """Every item of every kind plus the active selection, as the export document."""
+    """Every item of every kind plus the active selection, as the export document (for `export_json`).
+
+    Items are read with `values_list` into dicts shaped as `Kind.to_wire` shapes them, but UUIDs and
+    datetimes are left as Python objects for `export_json` to write: one query per kind, one per selection.
+    """
     document: dict[str, Any] = {"version": EXPORT_VERSION, "exportDate": timezone.now().isoformat()}
     for kind in KINDS:
-        document[kind.key] = [kind.to_wire(obj) for obj in kind.model.objects.order_by("name")]
+        document[kind.key] = list(kind.wire_rows(kind.model.objects.order_by("name")))
     document["active"] = {s.kind: str(s.object_id) for s in ActiveSelection.objects.order_by("kind")}
     return document
+
+
+_JSON_MODE = TypeAdapter(Any)
+
+
+def _json_value(value: Any) -> Any:
+    """A value `json` cannot write (UUID, datetime) in pydantic's JSON form, as the item schemas write it."""
+    return _JSON_MODE.dump_python(value, mode="json")
+
+
+def export_json(document: dict[str, Any], *, indent: int | None = None) -> str:
+    """The export document as JSON text in one `json.dumps` pass: the bytes `Kind.to_wire` items would give."""
+    return json.dumps(document, indent=indent, default=_json_value)
 
 
 @dataclass

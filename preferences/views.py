@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -236,7 +234,7 @@ def export_download(request: HttpRequest) -> HttpResponse:
     for kind in KINDS:
         _require(request, kind, "view")
     document = services.preferences_export()
-    response = HttpResponse(json.dumps(document, indent=2), content_type="application/json")
+    response = HttpResponse(services.export_json(document, indent=2), content_type="application/json")
     stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
     response["Content-Disposition"] = f'attachment; filename="aura-preferences-{stamp}.json"'
     return response
