@@ -16,7 +16,8 @@ MEASURES = {
     "budget_decision_1m_vs_1k_ledger_rows",
     "current_period_1m_vs_1k_ledger_rows", "run_summary_10k_vs_hand_group_by", "run_summary_bytes_10k_vs_1k_job",
     "export_csv_vs_copy_to_stdout", "export_peak_rss_mb", "export_peak_rss_large_vs_small",
-    "preferences_import_vs_bulk_create", "preferences_export_vs_values_json", "http_resolve_rps_vs_me",
+    "preferences_import_vs_bulk_create", "preferences_export_vs_values_json", "preferences_list_page_vs_values_json",
+    "http_resolve_rps_vs_me",
     "http_operation_rps_vs_me", "http_hard_budget_64_clients",
 } | {f"http_{e}_p99_at_64_vs_p50_at_16" for e in ("me", "resolve", "operation", "current_period", "run_summary")}
 
