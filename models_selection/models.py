@@ -8,6 +8,8 @@ from django.conf import settings
 from django.db import models
 from simple_history.models import HistoricalRecords
 
+from . import providers
+
 STAGES = ("script", "visual", "narration", "refinement")
 STAGE_LABELS = {
     "script": "Script Generation",
@@ -24,12 +26,11 @@ class Stage(models.TextChoices):
     REFINEMENT = "refinement", "Script Refinement"
 
 
-class ProviderKind(models.TextChoices):
-    OPENAI = "openai", "OpenAI"
-    ANTHROPIC = "anthropic", "Anthropic"
-    GEMINI = "gemini", "Gemini"
-    OLLAMA = "ollama", "Ollama"
-    OPENAI_COMPATIBLE = "openai_compatible", "OpenAI-compatible"
+# The built-in kinds of models_selection.providers as choices (ProviderKind.OPENAI_COMPATIBLE…). The field
+# reads the registry itself (`kind_choices`), so a kind registered later is a valid choice too.
+ProviderKind = models.TextChoices(
+    "ProviderKind", [(p.kind.upper(), (p.kind, p.label)) for p in providers.registered()]
+)
 
 
 class Scope(models.TextChoices):
@@ -52,7 +53,7 @@ class Provider(models.Model):
     """A model vendor or endpoint; its key is stored encrypted (see models_selection.keys)."""
 
     name = models.CharField(max_length=50, unique=True, help_text="As used on the wire, e.g. OpenAI.")
-    kind = models.CharField(max_length=20, choices=ProviderKind.choices)
+    kind = models.CharField(max_length=20, choices=providers.kind_choices)
     base_url = models.CharField(
         max_length=300, blank=True, help_text="Empty: AURA_<NAME>_BASE_URL or the default."
     )

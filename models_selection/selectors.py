@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from django.db.models import Q
 
+from . import providers
 from .keys import env_value
 from .models import (
     STAGES,
@@ -14,20 +15,19 @@ from .models import (
     Job,
     ModelSelection,
     Provider,
-    ProviderKind,
     ResolutionAudit,
     Scope,
     SelectionChange,
     SelectionSettings,
 )
 
-DEFAULT_BASE_URLS = {
-    ProviderKind.OPENAI: "https://api.openai.com/v1",
-    ProviderKind.ANTHROPIC: "https://api.anthropic.com",
-    ProviderKind.GEMINI: "https://generativelanguage.googleapis.com",
-    ProviderKind.OLLAMA: "http://127.0.0.1:11434",
-    ProviderKind.OPENAI_COMPATIBLE: "",
-}
+
+def default_base_url(kind: str) -> str:
+    """The vendor's base URL for this kind of provider (models_selection.providers), "" if none or unknown."""
+    try:
+        return providers.get(kind).default_base_url
+    except ValueError:
+        return ""
 
 
 @dataclass(frozen=True)
@@ -65,7 +65,7 @@ def _env_key(name: str) -> str:
 
 def provider_configured_base_url(provider: Provider) -> str:
     """The base URL the operator configured outside the app: AURA_<NAME>_BASE_URL, else the vendor's."""
-    return env_value(f"{provider.env_prefix}BASE_URL") or DEFAULT_BASE_URLS.get(provider.kind, "")
+    return env_value(f"{provider.env_prefix}BASE_URL") or default_base_url(provider.kind)
 
 
 def provider_state(provider: Provider) -> ProviderState:
