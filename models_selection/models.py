@@ -79,7 +79,8 @@ class Provider(models.Model):
 
 
 class CatalogModel(models.Model):
-    """One model a provider serves (or served): facts, prices, stages, last probe."""
+    """One model a provider serves (or served): facts, stages, last probe. Its prices are in the price
+    table (costs.Price), read through aura_site.pricing_seam."""
 
     provider = models.CharField(max_length=50, db_index=True)
     model_id = models.CharField(max_length=120)
@@ -91,8 +92,6 @@ class CatalogModel(models.Model):
     is_deprecated = models.BooleanField(default=False)
     is_retired = models.BooleanField(default=False, help_text="The vendor no longer serves it: unavailable.")
     replacement = models.CharField(max_length=120, blank=True)
-    input_price_per_1k = models.DecimalField(max_digits=12, decimal_places=8, null=True, blank=True)
-    output_price_per_1k = models.DecimalField(max_digits=12, decimal_places=8, null=True, blank=True)
     stages = models.JSONField(default=list, blank=True, help_text="Stages it suits.")
     notes = models.TextField(blank=True)
     # The last probe, kept on the row so availability is read with the catalog in one query.

@@ -6,10 +6,12 @@ the fake provider on 127.0.0.1, adds its catalog row, and uses it through the or
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import pytest
 
+from costs.models import Price
 from models_selection import providers, services
 from models_selection.models import CatalogModel, Job, Provider, ProviderKind
 from models_selection.providers.base import ProbeRequest, path_segment
@@ -112,6 +114,22 @@ def test_a_run_is_planned_on_the_new_kind(parrot, owner_api):
     assert {(r["provider"], r["modelId"], r["source"]) for r in resolutions} == {
         ("Parrot", "parrot-1", "RunOverridePinned")}
     assert Job.objects.get(pk=response.json()["jobId"]).status == "Planned"
+
+
+def test_the_new_kind_is_priced_by_the_price_table_and_taken_by_the_automatic_fallback(parrot, owner_api):
+    Price.objects.create(provider_name="Parrot", model_id="parrot-1", cost_per_1k_input_tokens=Decimal("0.001"),
+                         cost_per_1k_output_tokens=Decimal("0.002"))
+
+    response = owner_api.post("/api/jobs", {"brief": "A short film about seeds.", "allowAutoFallback": True})
+
+    assert response.status_code == 201, response.json()
+    assert {(r["provider"], r["modelId"], r["source"]) for r in response.json()["resolutions"]} == {
+        ("Parrot", "parrot-1", "AutomaticFallback")}
+    frozen = Job.objects.get(pk=response.json()["jobId"]).price_snapshot["Parrot:parrot-1"]
+    assert Decimal(frozen["cost_per_1k_input_tokens"]) == Decimal("0.001")
+    explained = owner_api.post("/api/models/explain", {"stage": "script", "provider": "Parrot",
+                                                       "modelId": "parrot-1"}).json()
+    assert explained["verdict"] == "keep" and "($0.003 per 1K in+out tokens)" in " ".join(explained["reasons"])
 
 
 def test_a_run_calls_the_new_kind_through_the_registry(parrot_kind, fake_provider):
