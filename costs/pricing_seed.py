@@ -5,12 +5,18 @@ from __future__ import annotations
 from decimal import Decimal
 from importlib.metadata import version
 
+# Every model of the seed catalog (models_selection/data/catalog.json) is priced here: this table is the only
+# source of prices, for runs as for the catalog's ranking and Explain. Ollama's are its provider row (free).
 LLM_MODELS = {
     "OpenAI": ["gpt-4o", "gpt-4o-mini", "gpt-4", "gpt-4-turbo", "gpt-4.1", "gpt-4.1-mini", "gpt-4.1-nano",
-               "gpt-3.5-turbo", "o3-mini", "o4-mini"],
+               "gpt-3.5-turbo", "o3-mini", "o4-mini",
+               "gpt-5", "gpt-5-mini", "gpt-5-nano", "o3", "gpt-4.5-preview"],
     "Anthropic": ["claude-3-opus", "claude-3-5-sonnet", "claude-3-5-haiku", "claude-3-haiku", "claude-sonnet-4",
-                  "claude-opus-4", "claude-3-7-sonnet"],
-    "Gemini": ["gemini-1.5-pro", "gemini-1.5-flash", "gemini-2.0-flash", "gemini-2.5-pro", "gemini-2.5-flash"],
+                  "claude-opus-4", "claude-3-7-sonnet",
+                  "claude-opus-4-5", "claude-opus-4-1", "claude-opus-4-0", "claude-sonnet-4-5", "claude-sonnet-4-0",
+                  "claude-haiku-4-5", "claude-3-sonnet"],
+    "Gemini": ["gemini-1.5-pro", "gemini-1.5-flash", "gemini-2.0-flash", "gemini-2.5-pro", "gemini-2.5-flash",
+               "gemini-2.5-flash-lite", "gemini-2.0-flash-lite"],
 }
 PROVIDER_IDS = {"OpenAI": "openai", "Anthropic": "anthropic", "Gemini": "google"}
 

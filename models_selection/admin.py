@@ -45,8 +45,6 @@ class CatalogModelAdmin(admin.ModelAdmin):
         "is_deprecated",
         "is_retired",
         "replacement",
-        "input_price_per_1k",
-        "output_price_per_1k",
         "last_probe_ok",
     ]
     list_filter = ["provider", "is_deprecated", "is_retired", "last_probe_ok"]

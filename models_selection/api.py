@@ -8,6 +8,7 @@ from ninja import Query, Router, Schema, Status
 from ninja.pagination import paginate
 from pydantic import Field
 
+from aura_site import pricing_seam
 from aura_site.auth import read_access, write_access
 from aura_site.errors import ValidationFailed
 from aura_site.pagination import Mapped
@@ -51,6 +52,13 @@ router = Router(tags=["Model selection"], by_alias=True)
 READ_422 = {**READ_ERRORS, 422: ErrorOut}
 
 
+def _prices(row: CatalogModel) -> dict:
+    """The model's token prices from the price table (the row is loaded with them, see pricing_seam)."""
+    price = pricing_seam.price_of(row)
+    return {"input_price_per_1k": price.input_per_1k if price else None,
+            "output_price_per_1k": price.output_per_1k if price else None}
+
+
 def _entry(entry: selectors.CatalogEntry) -> dict:
     row = entry.row
     return {
@@ -65,8 +73,7 @@ def _entry(entry: selectors.CatalogEntry) -> dict:
         "is_available": entry.is_available,
         "unavailable_reason": entry.unavailable_reason,
         "stages": row.stages,
-        "input_price_per_1k": row.input_price_per_1k,
-        "output_price_per_1k": row.output_price_per_1k,
+        **_prices(row),
         "last_probe_latency_ms": row.last_probe_latency_ms,
     }
 
@@ -334,8 +341,7 @@ def explain(request: HttpRequest, payload: ExplainIn):
         return {
             "provider": row.provider,
             "model_id": row.model_id,
-            "input_price_per_1k": row.input_price_per_1k,
-            "output_price_per_1k": row.output_price_per_1k,
+            **_prices(row),
             "context_window": row.context_window,
             "is_deprecated": row.is_deprecated,
             "replacement": row.replacement or None,

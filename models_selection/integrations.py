@@ -5,18 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from costs import services as cost_services
-from costs.display import format_money
 from preferences import services as preference_services
 
 
 def brief_policy_check(*, text: str) -> Any | None:
     """The active filtering policy's verdict on the text (`.allowed`, `.violations`), or None if none."""
     return preference_services.active_policy_check(text=text)
-
-
-def unit_price_text(amount: Any, currency: str) -> str:
-    """A per-1K price in the one money format of the costs app ('$0.0025')."""
-    return format_money(amount, currency, unit=True)
 
 
 def describe_violation(violation: Any) -> str:

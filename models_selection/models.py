@@ -8,6 +8,8 @@ from django.conf import settings
 from django.db import models
 from simple_history.models import HistoricalRecords
 
+from . import providers
+
 STAGES = ("script", "visual", "narration", "refinement")
 STAGE_LABELS = {
     "script": "Script Generation",
@@ -24,12 +26,11 @@ class Stage(models.TextChoices):
     REFINEMENT = "refinement", "Script Refinement"
 
 
-class ProviderKind(models.TextChoices):
-    OPENAI = "openai", "OpenAI"
-    ANTHROPIC = "anthropic", "Anthropic"
-    GEMINI = "gemini", "Gemini"
-    OLLAMA = "ollama", "Ollama"
-    OPENAI_COMPATIBLE = "openai_compatible", "OpenAI-compatible"
+# The built-in kinds of models_selection.providers as choices (ProviderKind.OPENAI_COMPATIBLE…). The field
+# reads the registry itself (`kind_choices`), so a kind registered later is a valid choice too.
+ProviderKind = models.TextChoices(
+    "ProviderKind", [(p.kind.upper(), (p.kind, p.label)) for p in providers.registered()]
+)
 
 
 class Scope(models.TextChoices):
@@ -52,7 +53,7 @@ class Provider(models.Model):
     """A model vendor or endpoint; its key is stored encrypted (see models_selection.keys)."""
 
     name = models.CharField(max_length=50, unique=True, help_text="As used on the wire, e.g. OpenAI.")
-    kind = models.CharField(max_length=20, choices=ProviderKind.choices)
+    kind = models.CharField(max_length=20, choices=providers.kind_choices)
     base_url = models.CharField(
         max_length=300, blank=True, help_text="Empty: AURA_<NAME>_BASE_URL or the default."
     )
@@ -78,7 +79,8 @@ class Provider(models.Model):
 
 
 class CatalogModel(models.Model):
-    """One model a provider serves (or served): facts, prices, stages, last probe."""
+    """One model a provider serves (or served): facts, stages, last probe. Its prices are in the price
+    table (costs.Price), read through aura_site.pricing_seam."""
 
     provider = models.CharField(max_length=50, db_index=True)
     model_id = models.CharField(max_length=120)
@@ -90,8 +92,6 @@ class CatalogModel(models.Model):
     is_deprecated = models.BooleanField(default=False)
     is_retired = models.BooleanField(default=False, help_text="The vendor no longer serves it: unavailable.")
     replacement = models.CharField(max_length=120, blank=True)
-    input_price_per_1k = models.DecimalField(max_digits=12, decimal_places=8, null=True, blank=True)
-    output_price_per_1k = models.DecimalField(max_digits=12, decimal_places=8, null=True, blank=True)
     stages = models.JSONField(default=list, blank=True, help_text="Stages it suits.")
     notes = models.TextField(blank=True)
     # The last probe, kept on the row so availability is read with the catalog in one query.

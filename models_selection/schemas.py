@@ -11,6 +11,7 @@ from pydantic import Field
 
 from aura_site.schemas import CamelInSchema, CamelSchema
 
+from . import providers
 from .runs.schemas import EffectivePreferencesOut, QualityOut, SettlementOut, StageRunOut
 
 
@@ -28,6 +29,7 @@ class PriceSnapshotOut(CamelSchema):
 StageName = Literal["script", "visual", "narration", "refinement"]
 ScopeName = Literal["Global", "Stage", "Project"]
 DecisionName = Literal["apply-recommended", "retry", "use-global-defaults", "cancel"]
+ProviderKindName = Literal[providers.kind_names()]  # the registered kinds (models_selection.providers)
 
 
 class CatalogModelOut(CamelSchema):
@@ -247,7 +249,7 @@ class ProviderIn(CamelInSchema):
     base_url: str | None = Field(default=None, max_length=300)
     api_key: str | None = Field(default=None, max_length=500)
     enabled: bool | None = None
-    kind: Literal["openai", "anthropic", "gemini", "ollama", "openai_compatible"] | None = None
+    kind: ProviderKindName | None = None
 
 
 class JobIn(CamelInSchema):

@@ -1,4 +1,4 @@
-"""Reads: the catalog with availability, selections, histories, providers, and prices for other apps."""
+"""Reads: the catalog with availability and prices, selections, histories, providers, and what other apps need."""
 
 from __future__ import annotations
 
@@ -7,6 +7,9 @@ from decimal import Decimal
 
 from django.db.models import Q
 
+from aura_site import pricing_seam
+
+from . import providers
 from .keys import env_value
 from .models import (
     STAGES,
@@ -14,20 +17,19 @@ from .models import (
     Job,
     ModelSelection,
     Provider,
-    ProviderKind,
     ResolutionAudit,
     Scope,
     SelectionChange,
     SelectionSettings,
 )
 
-DEFAULT_BASE_URLS = {
-    ProviderKind.OPENAI: "https://api.openai.com/v1",
-    ProviderKind.ANTHROPIC: "https://api.anthropic.com",
-    ProviderKind.GEMINI: "https://generativelanguage.googleapis.com",
-    ProviderKind.OLLAMA: "http://127.0.0.1:11434",
-    ProviderKind.OPENAI_COMPATIBLE: "",
-}
+
+def default_base_url(kind: str) -> str:
+    """The vendor's base URL for this kind of provider (models_selection.providers), "" if none or unknown."""
+    try:
+        return providers.get(kind).default_base_url
+    except ValueError:
+        return ""
 
 
 @dataclass(frozen=True)
@@ -65,7 +67,7 @@ def _env_key(name: str) -> str:
 
 def provider_configured_base_url(provider: Provider) -> str:
     """The base URL the operator configured outside the app: AURA_<NAME>_BASE_URL, else the vendor's."""
-    return env_value(f"{provider.env_prefix}BASE_URL") or DEFAULT_BASE_URLS.get(provider.kind, "")
+    return env_value(f"{provider.env_prefix}BASE_URL") or default_base_url(provider.kind)
 
 
 def provider_state(provider: Provider) -> ProviderState:
@@ -127,7 +129,8 @@ class CatalogIndex:
 
     @classmethod
     def load(cls) -> CatalogIndex:
-        return cls(list(CatalogModel.objects.all()))
+        """The catalog with each model's price (aura_site.pricing_seam), in one query."""
+        return cls(list(pricing_seam.with_prices(CatalogModel.objects.all())))
 
     def get(self, provider: str, model_id: str) -> CatalogModel | None:
         return self._by_key.get((provider.lower(), model_id.lower()))
@@ -137,10 +140,10 @@ class CatalogIndex:
 
 
 def price_key(row: CatalogModel) -> Decimal:
-    """Input plus output price per 1K tokens; unknown prices sort last."""
-    if row.input_price_per_1k is None and row.output_price_per_1k is None:
-        return Decimal("Infinity")
-    return (row.input_price_per_1k or Decimal(0)) + (row.output_price_per_1k or Decimal(0))
+    """Input plus output price per 1K tokens from the price table (rows loaded with their price, see
+    CatalogIndex.load); unknown prices sort last."""
+    price = pricing_seam.price_of(row)
+    return price.per_1k_in_and_out if price is not None else Decimal("Infinity")
 
 
 def ranked_candidates(
@@ -177,9 +180,10 @@ class CatalogEntry:
 
 
 def catalog_available(*, provider: str | None = None) -> dict[str, list[CatalogEntry]]:
-    """Catalog models grouped by provider, each saying whether it can run and why not (two queries)."""
+    """Catalog models grouped by provider (with their prices), each saying whether it can run and why not
+    (two queries)."""
     providers = provider_states()
-    rows = CatalogModel.objects.all()
+    rows = pricing_seam.with_prices(CatalogModel.objects.all())
     if provider:
         rows = rows.filter(provider__iexact=provider)
     grouped: dict[str, list[CatalogEntry]] = {}
@@ -267,22 +271,6 @@ def pinned_stage_models() -> dict[str, tuple[str, str]]:
 
 
 @dataclass(frozen=True)
-class CatalogPrice:
-    input_per_1k: Decimal | None
-    output_per_1k: Decimal | None
-
-
-def catalog_prices() -> dict[tuple[str, str], CatalogPrice]:
-    """(provider, modelId) → USD per 1K input/output tokens; aliases map to their model's price."""
-    prices: dict[tuple[str, str], CatalogPrice] = {}
-    for row in CatalogModel.objects.all():
-        price = CatalogPrice(row.input_price_per_1k, row.output_price_per_1k)
-        for name in [row.model_id, *row.aliases]:
-            prices.setdefault((row.provider, name), price)
-    return prices
-
-
-@dataclass(frozen=True)
 class Explanation:
     stage: str
     chosen: CatalogEntry
@@ -291,10 +279,16 @@ class Explanation:
     reasons: list[str]
 
 
-def _money(value: Decimal) -> str:
-    from .integrations import unit_price_text
+def _money(row: CatalogModel) -> str:
+    """The row's input+output price per 1K tokens in its currency, or "unknown"."""
+    price = pricing_seam.price_of(row)
+    return pricing_seam.unit_price_text(price.per_1k_in_and_out, price.currency) if price else "unknown"
 
-    return unit_price_text(value, "USD") if value != Decimal("Infinity") else "unknown"
+
+def _currencies_differ(a: CatalogModel, b: CatalogModel) -> bool:
+    """Both prices known, in different currencies: not compared."""
+    price_a, price_b = pricing_seam.price_of(a), pricing_seam.price_of(b)
+    return price_a is not None and price_b is not None and price_a.currency != price_b.currency
 
 
 def model_explain(*, stage: str, provider: str, model_id: str) -> Explanation:
@@ -329,19 +323,19 @@ def model_explain(*, stage: str, provider: str, model_id: str) -> Explanation:
     if best.pk == row.pk:
         reasons.append(
             f"{row.model_id} is the recommended model for {stage}: available, current and the "
-            f"cheapest suitable {row.provider} model ({_money(price_key(row))} per 1K in+out tokens)."
+            f"cheapest suitable {row.provider} model ({_money(row)} per 1K in+out tokens)."
         )
         return Explanation(stage, chosen, recommended, "keep", reasons)
     chosen_price, best_price = price_key(row), price_key(best)
-    if chosen_price != Decimal("Infinity") and best_price != Decimal("Infinity"):
+    if chosen_price != Decimal("Infinity") and best_price != Decimal("Infinity") and not _currencies_differ(row, best):
         if best_price < chosen_price:
             reasons.append(
-                f"{best.model_id} costs {_money(best_price)} per 1K input+output tokens against "
-                f"{_money(chosen_price)} for {row.model_id}."
+                f"{best.model_id} costs {_money(best)} per 1K input+output tokens against "
+                f"{_money(row)} for {row.model_id}."
             )
         elif best_price > chosen_price:
             reasons.append(
-                f"{row.model_id} is cheaper ({_money(chosen_price)} against {_money(best_price)} "
+                f"{row.model_id} is cheaper ({_money(row)} against {_money(best)} "
                 f"per 1K input+output tokens)."
             )
     if (row.context_window or 0) > (best.context_window or 0):
@@ -361,7 +355,7 @@ def model_explain(*, stage: str, provider: str, model_id: str) -> Explanation:
     if not chosen.is_available or row.is_deprecated or stage not in row.stages:
         verdict = "switch"
         reasons.append(f"Prefer {best.model_id}: it is available, current and suits {stage}.")
-    elif price_key(best) < chosen_price:
+    elif best_price < chosen_price and not _currencies_differ(row, best):
         verdict = "consider-switching"
         reasons.append(f"{row.model_id} works; {best.model_id} does the same job for less.")
     else:

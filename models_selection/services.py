@@ -13,7 +13,7 @@ from django.utils import timezone
 from aura_site.errors import Conflict, FieldError, NotFound, ValidationFailed
 from aura_site.outbound import OutboundRefused, outbound_url_clean
 
-from . import integrations
+from . import integrations, providers
 from .keys import env_value, key_decrypt, key_encrypt
 from .models import (
     FINAL_JOB_STATUSES,
@@ -335,7 +335,8 @@ def provider_update(
             raise ValidationFailed.on("kind", "new providers are OpenAI-compatible endpoints")
         if not base_url:
             raise ValidationFailed.on("baseUrl", "a new OpenAI-compatible provider needs a baseUrl")
-        row = Provider(name=name.strip(), kind=ProviderKind.OPENAI_COMPATIBLE, needs_api_key=True)
+        row = Provider(name=name.strip(), kind=ProviderKind.OPENAI_COMPATIBLE,
+                       needs_api_key=providers.get(ProviderKind.OPENAI_COMPATIBLE).needs_key)
     elif kind is not None and kind != row.kind:
         raise ValidationFailed.on("kind", f"{row.name} is a {row.kind} provider; its kind cannot change")
     url_before = provider_state(row).base_url
@@ -410,15 +411,13 @@ def probe_execute(*, probe_id: int, api_key: str | None = None) -> ProbeResult:
 
     `api_key` (from the request) is used for this call only; it is never stored or logged.
     """
-    from .provider_clients import probe_model
-
     probe = ProbeResult.objects.get(pk=probe_id)
     if probe.status == "done":
         return probe  # running twice is harmless
     provider = Provider.objects.get(name=probe.provider)
     key = api_key or provider_api_key(provider)
-    outcome = probe_model(
-        kind=provider.kind, base_url=provider_state(provider).base_url, api_key=key, model_id=probe.model_id,
+    outcome = providers.get(provider.kind).probe(
+        base_url=provider_state(provider).base_url, api_key=key, model_id=probe.model_id,
         timeout=settings.AURA_PROBE_TIMEOUT,
     )
     error = outcome.error_message

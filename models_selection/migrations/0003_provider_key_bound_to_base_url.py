@@ -6,12 +6,12 @@ from django.db import migrations, models
 def bind_existing_keys(apps, schema_editor):
     """Keys stored before this change belong to the base URL in use now."""
     from models_selection.keys import env_value
-    from models_selection.selectors import DEFAULT_BASE_URLS
+    from models_selection.selectors import default_base_url
 
     Provider = apps.get_model("models_selection", "Provider")
     for row in Provider.objects.exclude(encrypted_api_key=""):
         prefix = "AURA_" + "".join(c if c.isalnum() else "_" for c in row.name.upper()) + "_"
-        row.api_key_base_url = row.base_url or env_value(f"{prefix}BASE_URL") or DEFAULT_BASE_URLS.get(row.kind, "")
+        row.api_key_base_url = row.base_url or env_value(f"{prefix}BASE_URL") or default_base_url(row.kind)
         row.save(update_fields=["api_key_base_url"])
 
 

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 
+from costs.models import Price
 from models_selection import services
 from models_selection.models import CatalogModel, Provider
 
@@ -26,17 +27,28 @@ def _no_provider_keys_in_environment(monkeypatch):
         monkeypatch.delenv(f"AURA_{name}_BASE_URL", raising=False)
 
 
+def set_price(provider: str, model_id: str, input_price: str | None, output_price: str | None,
+              currency: str = "USD") -> None:
+    """The model's row of the price table (the only source of prices); None, None: no row of its own."""
+    if input_price is None and output_price is None:
+        Price.objects.filter(provider_name=provider, model_id=model_id).delete()
+        return
+    Price.objects.update_or_create(provider_name=provider, model_id=model_id, defaults={
+        "provider_type": "LLM", "currency": currency,
+        "cost_per_1k_input_tokens": Decimal(input_price) if input_price else None,
+        "cost_per_1k_output_tokens": Decimal(output_price) if output_price else None})
+
+
 def _model(
     provider: str, model_id: str, input_price: str | None, output_price: str | None, **extra
 ) -> CatalogModel:
+    set_price(provider, model_id, input_price, output_price)
     return CatalogModel.objects.create(
         provider=provider,
         model_id=model_id,
         context_window=extra.pop("context_window", 128000),
         max_tokens=extra.pop("max_tokens", 16384),
         stages=extra.pop("stages", ALL_STAGES),
-        input_price_per_1k=Decimal(input_price) if input_price else None,
-        output_price_per_1k=Decimal(output_price) if output_price else None,
         **extra,
     )
 

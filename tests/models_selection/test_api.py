@@ -6,6 +6,7 @@ import logging
 
 import pytest
 
+from costs.models import Price
 from models_selection.models import CatalogModel, ModelSelection, Provider, SelectionChange
 
 pytestmark = pytest.mark.django_db
@@ -149,7 +150,8 @@ def test_every_model_named_in_the_guide_is_seeded_with_its_true_status():
     assert CatalogModel.objects.filter(
         provider="Anthropic", model_id="claude-opus-4-5", is_retired=False
     ).exists()
-    assert str(row("OpenAI", "gpt-4o").input_price_per_1k.normalize()) == "0.0025"
+    gpt4o_price = Price.objects.get(provider_name="OpenAI", model_id="gpt-4o")
+    assert (str(gpt4o_price.cost_per_1k_input_tokens.normalize()), gpt4o_price.currency) == ("0.0025", "USD")
     assert {p for p in CatalogModel.objects.values_list("provider", flat=True)} == {
         "OpenAI",
         "Anthropic",

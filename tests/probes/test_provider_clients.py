@@ -6,11 +6,20 @@ import logging
 
 import pytest
 
-from models_selection.provider_clients import probe_model
+from models_selection import providers
 from tests.fake_provider import GOOD_KEY
 
 SECRET = "sk-not-the-right-key-1234"
 KINDS = ["openai", "openai_compatible", "anthropic", "gemini"]
+
+
+def probe_model(*, kind, **call):
+    return providers.get(kind).probe(**call)
+
+
+def _key(kind):
+    """The good key for kinds that need one; None for the rest (Ollama)."""
+    return GOOD_KEY if providers.get(kind).needs_key else None
 
 
 def _probe(server, kind, model="some-model", key=GOOD_KEY, timeout=1.0):
@@ -19,7 +28,7 @@ def _probe(server, kind, model="some-model", key=GOOD_KEY, timeout=1.0):
 
 @pytest.mark.parametrize("kind", KINDS + ["ollama"])
 def test_an_existing_model_is_available_with_its_latency(fake_provider, kind):
-    outcome = _probe(fake_provider, kind, key=None if kind == "ollama" else GOOD_KEY)
+    outcome = _probe(fake_provider, kind, key=_key(kind))
     assert outcome.is_available and outcome.error_message is None
     assert outcome.latency_ms is not None and outcome.latency_ms >= 0
 
@@ -55,7 +64,7 @@ def test_a_bad_key_is_unauthorized_and_never_echoed(fake_provider, kind, caplog)
 
 @pytest.mark.parametrize("kind", KINDS + ["ollama"])
 def test_an_unknown_model_is_a_404(fake_provider, kind):
-    outcome = _probe(fake_provider, kind, model="missing-model", key=None if kind == "ollama" else GOOD_KEY)
+    outcome = _probe(fake_provider, kind, model="missing-model", key=_key(kind))
     assert not outcome.is_available and "404" in outcome.error_message and "missing-model" in outcome.error_message
 
 
