@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aura_site.errors import FieldError, ValidationFailed
+from models_selection.models import STAGES
 
-from .. import integrations
-from ..models import STAGES
+from . import integrations
 
 RUN_CHOICE, ACTIVE_CUSTOM = "RunChoice", "ActiveCustom"
 SELECTED_PRESET, SYSTEM_DEFAULT = "SelectedPreset", "SystemDefault"

@@ -21,13 +21,14 @@ from django.utils import timezone
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from aura_site.errors import Conflict, DomainError, NotFound, PaymentRequired, ValidationFailed
+from models_selection import services as model_services
+from models_selection.models import STAGES, Provider
+from models_selection.resolver import Alternative, ResolutionContext, RunOverride
+from models_selection.selectors import provider_state
 
-from .. import integrations
-from ..models import STAGES, Job, JobStatus, Provider
-from ..resolver import Alternative, RunOverride
-from . import metering, prompts
+from . import integrations, metering, prompts
 from .clients import ProviderCallError, chat
-from .models import StageRun, StageStatus
+from .models import Job, JobStatus, StageRun, StageStatus
 from .planning import price_key, prices_freeze
 
 logger = logging.getLogger(__name__)
@@ -163,9 +164,6 @@ def _notify(state: RunState, row: StageRun) -> None:
 
 def _available_resolution(state: RunState, stage: str, position: int) -> dict[str, Any]:
     """The stage's model if still available; pinned and gone → the run blocks; unpinned → re-resolved."""
-    from .. import services
-    from ..resolver import ResolutionContext
-
     job = state.job
     resolution = _resolution(job, stage)
     ctx = ResolutionContext.load(project_id=job.project_id or None)
@@ -173,7 +171,7 @@ def _available_resolution(state: RunState, stage: str, position: int) -> dict[st
     if why is None:
         return resolution
     overrides = {s: RunOverride.from_dict(o) for s, o in (job.model_overrides or {}).items()}
-    fresh = services.stage_resolve(stage=stage, overrides=overrides, project_id=job.project_id or None,
+    fresh = model_services.stage_resolve(stage=stage, overrides=overrides, project_id=job.project_id or None,
                                    allow_auto_fallback=job.allow_auto_fallback, job_id=job.id,
                                    correlation_id=job.correlation_id)
     if resolution["is_pinned"] or fresh.is_blocked:
@@ -226,13 +224,11 @@ def _metered_call(state: RunState, row: StageRun, resolution: dict[str, Any], pr
     if _cancelled(job):
         raise StopRun
     provider = Provider.objects.get(name=provider_name)
-    from .. import services
-    from ..selectors import provider_state
-
     call = f"the call to {provider_name}:{model_id}"
     try:
         completion = chat(kind=provider.kind, base_url=provider_state(provider).base_url,
-                          api_key=services.provider_api_key(provider), model_id=model_id, messages=prompt.messages,
+                          api_key=model_services.provider_api_key(provider), model_id=model_id,
+                          messages=prompt.messages,
                           sampling={**prompt.sampling, "max_tokens": reservation.max_tokens},
                           timeout=settings.AURA_RUN_TIMEOUT, max_retries=settings.AURA_RUN_MAX_RETRIES)
     except ProviderCallError as error:

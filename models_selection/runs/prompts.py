@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from .. import integrations
+from . import integrations
 
 STAGE_ROLES = {
     "script": "You write scripts for short explanatory videos.",
