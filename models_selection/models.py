@@ -6,21 +6,6 @@ from django.conf import settings
 from django.db import models
 from simple_history.models import HistoricalRecords
 
-STAGES = ("script", "visual", "narration", "refinement")
-STAGE_LABELS = {
-    "script": "Script Generation",
-    "visual": "Visual Prompts",
-    "narration": "Narration Optimization",
-    "refinement": "Script Refinement",
-}
-
-
-class Stage(models.TextChoices):
-    SCRIPT = "script", "Script Generation"
-    VISUAL = "visual", "Visual Prompts"
-    NARRATION = "narration", "Narration Optimization"
-    REFINEMENT = "refinement", "Script Refinement"
-
 
 class ProviderKind(models.TextChoices):
     OPENAI = "openai", "OpenAI"

@@ -10,7 +10,9 @@ from pydantic import Field
 
 from aura_site.schemas import CamelInSchema, CamelSchema
 
-StageName = Literal["script", "visual", "narration", "refinement"]
+from .stages import STAGES
+
+StageName = Literal[STAGES]
 ScopeName = Literal["Global", "Stage", "Project"]
 
 

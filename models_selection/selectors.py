@@ -9,7 +9,6 @@ from django.db.models import Q
 
 from .keys import env_value
 from .models import (
-    STAGES,
     CatalogModel,
     ModelSelection,
     Provider,
@@ -19,6 +18,7 @@ from .models import (
     SelectionChange,
     SelectionSettings,
 )
+from .stages import STAGES
 
 DEFAULT_BASE_URLS = {
     ProviderKind.OPENAI: "https://api.openai.com/v1",

@@ -15,7 +15,6 @@ from aura_site.outbound import OutboundRefused, outbound_url_clean
 
 from .keys import env_value, key_decrypt, key_encrypt
 from .models import (
-    STAGES,
     CatalogModel,
     ModelSelection,
     ProbeResult,
@@ -28,6 +27,7 @@ from .models import (
 )
 from .resolver import Resolution, ResolutionContext, RunOverride, normalize_overrides, resolve_in_memory
 from .selectors import provider_state
+from .stages import STAGES
 
 logger = logging.getLogger(__name__)
 

@@ -21,7 +21,8 @@ from aura_site.history import last_change
 from aura_site.polling import Poll, attempt_of, poll_next
 
 from . import selectors, services
-from .models import STAGE_LABELS, STAGES, ModelSelection, ProbeResult, ResolutionAudit, SelectionSettings
+from .models import ModelSelection, ProbeResult, ResolutionAudit, SelectionSettings
+from .stages import STAGE_LABELS, STAGES
 
 SOURCES = ("RunOverridePinned", "RunOverride", "StagePinned", "Stage", "ProjectOverride", "GlobalDefault",
            "AutomaticFallback")

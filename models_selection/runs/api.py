@@ -80,15 +80,7 @@ def job_create(request: HttpRequest, payload: JobIn):
         allow_auto_fallback=payload.allow_auto_fallback,
         user=request.user,
         correlation_id=request.correlation_id,
-        preference_choices=PreferenceChoices(
-            single={
-                "audienceProfile": payload.audience_profile_id,
-                "filteringPolicy": payload.filtering_policy_id,
-                "qualityThresholds": payload.quality_thresholds_id,
-                "visualStyle": payload.visual_style_id,
-            },
-            per_stage={"aiBehavior": payload.ai_behavior_ids, "promptTemplates": payload.prompt_template_ids},
-        ),
+        preference_choices=PreferenceChoices.of(payload),
     )
     if payload.start and not plan.blocked:
         plan.job = run_start(job_id=plan.job.id, user=request.user)

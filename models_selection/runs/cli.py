@@ -18,13 +18,16 @@ import argparse
 import os
 from typing import TextIO
 
+from models_selection.stages import STAGES
+
+from .choices import RUN_CHOICES
+
 EXIT_PLANNED = 0
 EXIT_REFUSED = 1
 EXIT_BAD_ARGUMENTS = 2
 EXIT_BLOCKED = 3
 EXIT_FAILED = 4
 EXIT_BUDGET = 5
-STAGES = ("script", "visual", "narration", "refinement")
 
 
 class UsageError(Exception):
@@ -57,11 +60,13 @@ def add_generate_command(commands) -> None:
     generate.add_argument("--allow-auto-fallback", action="store_true", help="allow automatic fallback")
     generate.add_argument("--project", help="project id (its project overrides apply)")
     generate.add_argument("--user", help="username recorded as the run's creator")
-    for name in ("audience-profile", "filtering-policy", "quality-thresholds", "visual-style"):
-        generate.add_argument(f"--{name}", metavar="ID", help=f"use this {name.replace('-', ' ')} for the run")
-    for name in ("ai-behavior", "prompt-template"):
-        generate.add_argument(f"--{name}", action="append", default=[], metavar="STAGE=ID",
-                              help=f"use this {name.replace('-', ' ')} for STAGE in the run (repeatable)")
+    for choice in RUN_CHOICES:
+        what = choice.flag.replace("-", " ")
+        if choice.per_stage:
+            generate.add_argument(f"--{choice.flag}", action="append", default=[], metavar="STAGE=ID",
+                                  help=f"use this {what} for STAGE in the run (repeatable)")
+        else:
+            generate.add_argument(f"--{choice.flag}", metavar="ID", help=f"use this {what} for the run")
     generate.add_argument("--plan-only", action="store_true", help="plan the run and stop (do not execute it)")
     generate.add_argument("--output", metavar="FILE", help="write the run's artifacts as Markdown to FILE")
 
@@ -79,18 +84,18 @@ def preference_choices_from_args(args: argparse.Namespace):
             raise UsageError(f"--{flag} {value!r}: not an id (a UUID)") from None
 
     single = {}
-    for name, flag in (("audienceProfile", "audience-profile"), ("filteringPolicy", "filtering-policy"),
-                       ("qualityThresholds", "quality-thresholds"), ("visualStyle", "visual-style")):
-        value = getattr(args, flag.replace("-", "_"))
-        if value:
-            single[name] = as_uuid(flag, value)
     per_stage: dict[str, dict] = {}
-    for name, flag in (("aiBehavior", "ai-behavior"), ("promptTemplates", "prompt-template")):
-        for item in getattr(args, flag.replace("-", "_")):
-            stage, sep, value = item.partition("=")
+    for choice in RUN_CHOICES:
+        flag, value = choice.flag, getattr(args, choice.flag.replace("-", "_"))
+        if not choice.per_stage:
+            if value:
+                single[choice.name] = as_uuid(flag, value)
+            continue
+        for item in value:
+            stage, sep, item_id = item.partition("=")
             if not sep or stage.strip().lower() not in STAGES:
                 raise UsageError(f"--{flag} {item!r}: write STAGE=ID with a stage of {', '.join(STAGES)}")
-            per_stage.setdefault(name, {})[stage.strip().lower()] = as_uuid(flag, value.strip())
+            per_stage.setdefault(choice.name, {})[stage.strip().lower()] = as_uuid(flag, item_id.strip())
     return PreferenceChoices(single=single, per_stage=per_stage)
 
 

@@ -18,18 +18,20 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ValidationError
 
 from aura_site.errors import Conflict, DomainError, NotFound, PaymentRequired, ValidationFailed
 from models_selection import services as model_services
-from models_selection.models import STAGES, Provider
+from models_selection.models import Provider
 from models_selection.resolver import Alternative, ResolutionContext, RunOverride
 from models_selection.selectors import provider_state
+from models_selection.stages import STAGES
 
 from . import integrations, metering, prompts
 from .clients import ProviderCallError, chat
 from .models import Job, JobStatus, StageRun, StageStatus
 from .planning import price_key, prices_freeze
+from .scoring import DIMENSIONS, QualityScores
 
 logger = logging.getLogger(__name__)
 QUALITY = "quality"
@@ -315,15 +317,6 @@ def _reserve(state: RunState, row: StageRun, snapshot: dict[str, Any] | None,
 # --- quality --------------------------------------------------------------------------------------------
 
 
-class QualityScores(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-    scriptQuality: float = Field(ge=0, le=10)  # noqa: N815 (the JSON the model is asked for)
-    brandCompliance: float = Field(ge=0, le=10)  # noqa: N815
-    engagement: float = Field(ge=0, le=10)
-    reasons: list[str] = []
-
-
 FENCE = re.compile(r"^```(?:json)?\s*|\s*```$")
 
 
@@ -374,23 +367,21 @@ def quality_verdict(*, scores: QualityScores | None, script: str, prefs: dict[st
         reasons.append("Quality score unavailable: the refinement model's answer was malformed twice.")
         return {"status": "unavailable", "scores": None, "weighted_total": None, "reading_level": reading,
                 "reasons": reasons}
-    dims = (("scriptQuality", "minScriptQuality", "script quality"),
-            ("brandCompliance", "minBrandCompliance", "brand compliance"),
-            ("engagement", "minEngagement", "engagement"))
-    weights = {d: float(thresholds[d]) for d, _, _ in dims}
-    total_weight = sum(weights.values()) or float(len(dims))
-    values = {d: getattr(scores, d) for d, _, _ in dims}
-    weighted = sum(values[d] * (weights[d] or (0 if sum(weights.values()) else 1)) for d, _, _ in dims) / total_weight
-    required = sum(float(thresholds[m]) * (weights[d] or (0 if sum(weights.values()) else 1))
-                   for d, m, _ in dims) / total_weight
-    for d, minimum, label in dims:
-        if values[d] < float(thresholds[minimum]):
-            reasons.append(f"{label.capitalize()} {values[d]:g} is below the minimum {thresholds[minimum]:g}.")
+    weights = {d.key: float(thresholds[d.key]) for d in DIMENSIONS}
+    total_weight = sum(weights.values()) or float(len(DIMENSIONS))
+    values = {d.key: getattr(scores, d.key) for d in DIMENSIONS}
+    weighted = sum(values[d.key] * (weights[d.key] or (0 if sum(weights.values()) else 1))
+                   for d in DIMENSIONS) / total_weight
+    required = sum(float(thresholds[d.minimum]) * (weights[d.key] or (0 if sum(weights.values()) else 1))
+                   for d in DIMENSIONS) / total_weight
+    for d in DIMENSIONS:
+        if values[d.key] < float(thresholds[d.minimum]):
+            reasons.append(f"{d.label.capitalize()} {values[d.key]:g} is below the minimum "
+                           f"{thresholds[d.minimum]:g}.")
     if weighted < required:
         reasons.append(f"Weighted total {weighted:.2f} is below the weighted minimum {required:.2f}.")
     return {"status": "scored", "weighted_total": round(weighted, 3), "reading_level": reading, "reasons": reasons,
-            "scores": {"script_quality": values["scriptQuality"], "brand_compliance": values["brandCompliance"],
-                       "engagement": values["engagement"]}}
+            "scores": {d.out: values[d.key] for d in DIMENSIONS}}
 
 
 # --- the end of a run -----------------------------------------------------------------------------------

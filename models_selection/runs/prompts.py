@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import integrations
+from .scoring import answer_example, labels_in_words
 
 STAGE_ROLES = {
     "script": "You write scripts for short explanatory videos.",
@@ -36,7 +37,6 @@ DEFAULT_TEMPLATES = {
                   "tone {{tone}} and the goal ({{goal}}) clear.",
 }
 EARLIER_OUTPUTS = {"script": (), "visual": ("script",), "narration": ("script",), "refinement": ("script", "narration")}
-SCORE_KEYS = ("scriptQuality", "brandCompliance", "engagement")
 
 
 @dataclass(frozen=True)
@@ -180,9 +180,8 @@ def build_quality_prompt(*, script: str, brief: str, prefs: dict[str, Any]) -> S
     profile_entry = prefs["audienceProfile"]
     profile = profile_entry["values"]
     system = (
-        "You are a strict reviewer of video scripts. Score the script from 0 to 10 on script quality, brand "
-        "compliance and engagement for its audience. Answer with one JSON object and nothing else: "
-        '{"scriptQuality": <0-10>, "brandCompliance": <0-10>, "engagement": <0-10>, "reasons": ["..."]}'
+        f"You are a strict reviewer of video scripts. Score the script from 0 to 10 on {labels_in_words()} "
+        f"for its audience. Answer with one JSON object and nothing else: {answer_example()}"
     )
     brand = profile.get("brandVoiceGuidelines") or "none given"
     user = (f"Audience: {audience_summary(profile, profile_entry['name'])}.\nBrand guidelines: {brand}.\n"

@@ -6,11 +6,13 @@ from datetime import datetime
 from typing import Any, Literal
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, create_model
 
 from aura_site.schemas import CamelInSchema, CamelSchema
 from models_selection.schemas import OverrideIn, ResolutionOut
 from preferences.schemas import ViolationOut  # a stage's review lists the filtering check's own violations
+
+from .scoring import DIMENSIONS
 
 DecisionName = Literal["apply-recommended", "retry", "use-global-defaults", "cancel"]
 
@@ -57,10 +59,8 @@ class StageRunOut(CamelSchema):
     finished_at: datetime | None
 
 
-class ScoresOut(CamelSchema):
-    script_quality: float
-    brand_compliance: float
-    engagement: float
+# One score per quality dimension (scriptQuality, brandCompliance, engagement).
+ScoresOut = create_model("ScoresOut", __base__=CamelSchema, **{d.out: (float, ...) for d in DIMENSIONS})
 
 
 class ReadingLevelOut(CamelSchema):

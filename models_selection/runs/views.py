@@ -14,8 +14,8 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from aura_site.auth import can
 from aura_site.errors import DomainError
-from models_selection.models import STAGE_LABELS, STAGES
 from models_selection.resolver import RunOverride
+from models_selection.stages import STAGE_LABELS, STAGES
 
 from . import decisions, selectors
 from .decisions import DECISION_HELP, DECISIONS

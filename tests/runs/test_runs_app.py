@@ -132,3 +132,16 @@ def test_a_runs_content_type_made_early_takes_over_the_grants_of_the_old_one():
     assert not ContentType.objects.filter(app_label="models_selection", model="job").exists()
     assert set(Group.objects.get(name="Run auditors").permissions.values_list(
         "content_type__app_label", "codename")) == {("runs", "view_job")}
+
+
+def test_every_run_choice_names_a_kind_a_request_field_and_a_cli_flag():
+    from aura_site.cli import build_parser
+    from models_selection.runs.choices import RUN_CHOICES
+    from models_selection.runs.schemas import JobIn
+    from preferences.kinds import KINDS_BY_KEY
+
+    flags = {a.dest for a in build_parser()._subparsers._group_actions[0].choices["generate"]._actions}
+    assert [(c.kind in KINDS_BY_KEY, c.field in JobIn.model_fields, c.flag.replace("-", "_") in flags)
+            for c in RUN_CHOICES] == [(True, True, True)] * len(RUN_CHOICES)
+    ids = {f for f in JobIn.model_fields if f.endswith(("_id", "_ids"))} - {"project_id"}
+    assert ids == {c.field for c in RUN_CHOICES}
