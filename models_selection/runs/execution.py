@@ -29,6 +29,7 @@ from models_selection.stages import STAGES
 
 from . import integrations, metering, prompts
 from .clients import ProviderCallError, chat
+from .document import run_preferences
 from .models import Job, JobStatus, StageRun, StageStatus
 from .planning import price_key, prices_freeze
 from .scoring import DIMENSIONS, QualityScores
@@ -45,7 +46,7 @@ class StopRun(Exception):
 @dataclass
 class RunState:
     job: Job
-    prefs: dict[str, Any]
+    prefs: Any  # RunPreferences (models_selection.runs.document)
     outputs: dict[str, str] = field(default_factory=dict)
     reasons: list[str] = field(default_factory=list)
     on_stage: Callable[[StageRun], None] | None = None
@@ -91,7 +92,7 @@ def run_execute(*, job_id: str, on_stage: Callable[[StageRun], None] | None = No
         job.status = JobStatus.RUNNING
         job.started_at = job.started_at or timezone.now()
         job.save(update_fields=["status", "started_at", "updated_at"])
-    state = RunState(job=job, prefs=job.effective_preferences, on_stage=on_stage)
+    state = RunState(job=job, prefs=run_preferences(job.effective_preferences), on_stage=on_stage)
     done = {row.stage: row for row in StageRun.objects.filter(job=job, status=StageStatus.SUCCEEDED)}
     try:
         for position, stage in enumerate(STAGES):
@@ -139,7 +140,8 @@ def _run_stage(state: RunState, stage: str, position: int) -> None:
     prompt = prompts.build_stage_prompt(stage=stage, brief=job.brief, earlier=state.outputs, prefs=state.prefs)
     row = _stage_row(job, stage, position, resolution)
     text = _metered_call(state, row, resolution, prompt, ledger_stage=stage)
-    verdict = integrations.policy_check_values(values=state.prefs["filteringPolicy"]["values"], text=text)
+    verdict = integrations.policy_check_values(values=state.prefs.filtering_policy.values.model_dump(by_alias=True),
+                                               text=text)
     row.review = {"allowed": verdict.allowed, "message": verdict.message,
                   "violations": [{"rule": v.rule, "term": v.term, "start": v.start, "end": v.end}
                                  for v in verdict.violations]}
@@ -352,12 +354,13 @@ def _quality(state: RunState, done: StageRun | None) -> dict[str, Any]:
     return quality_verdict(scores=scores, script=script, prefs=state.prefs)
 
 
-def quality_verdict(*, scores: QualityScores | None, script: str, prefs: dict[str, Any]) -> dict[str, Any]:
+def quality_verdict(*, scores: QualityScores | None, script: str, prefs: Any) -> dict[str, Any]:
     """Scores against the thresholds (weights and minimums) and the reading level against the profile."""
     import textstat
 
-    thresholds = prefs["qualityThresholds"]["values"]
-    target = prefs["audienceProfile"]["values"]["readingLevel"]
+    prefs = run_preferences(prefs)
+    thresholds = prefs.quality_thresholds.values
+    target = prefs.audience_profile.values.reading_level
     grade = float(textstat.flesch_kincaid_grade(script)) if script.strip() else 0.0
     reading = {"grade": grade, "target": target, "within_range": grade <= target + READING_LEVEL_MARGIN}
     reasons = []
@@ -367,17 +370,18 @@ def quality_verdict(*, scores: QualityScores | None, script: str, prefs: dict[st
         reasons.append("Quality score unavailable: the refinement model's answer was malformed twice.")
         return {"status": "unavailable", "scores": None, "weighted_total": None, "reading_level": reading,
                 "reasons": reasons}
-    weights = {d.key: float(thresholds[d.key]) for d in DIMENSIONS}
+    weights = {d.key: float(getattr(thresholds, d.out)) for d in DIMENSIONS}
+    minimums = {d.key: float(getattr(thresholds, d.minimum_field)) for d in DIMENSIONS}
     total_weight = sum(weights.values()) or float(len(DIMENSIONS))
     values = {d.key: getattr(scores, d.key) for d in DIMENSIONS}
     weighted = sum(values[d.key] * (weights[d.key] or (0 if sum(weights.values()) else 1))
                    for d in DIMENSIONS) / total_weight
-    required = sum(float(thresholds[d.minimum]) * (weights[d.key] or (0 if sum(weights.values()) else 1))
+    required = sum(minimums[d.key] * (weights[d.key] or (0 if sum(weights.values()) else 1))
                    for d in DIMENSIONS) / total_weight
     for d in DIMENSIONS:
-        if values[d.key] < float(thresholds[d.minimum]):
+        if values[d.key] < minimums[d.key]:
             reasons.append(f"{d.label.capitalize()} {values[d.key]:g} is below the minimum "
-                           f"{thresholds[d.minimum]:g}.")
+                           f"{minimums[d.key]:g}.")
     if weighted < required:
         reasons.append(f"Weighted total {weighted:.2f} is below the weighted minimum {required:.2f}.")
     return {"status": "scored", "weighted_total": round(weighted, 3), "reading_level": reading, "reasons": reasons,
@@ -399,7 +403,7 @@ def _finish(state: RunState, quality: dict[str, Any]) -> None:
         if job.status != JobStatus.RUNNING:
             raise StopRun  # cancelled meanwhile (its hold was released by the cancel)
         for stage in STAGES:
-            template_id = state.prefs["promptTemplates"][stage]["id"]
+            template_id = state.prefs.prompt_templates[stage].id
             if template_id:
                 integrations.template_outcome(template_id=template_id, success=status == JobStatus.SUCCEEDED)
         _close(job, status, quality["reasons"], artifacts=_artifacts(state.outputs), quality=quality)

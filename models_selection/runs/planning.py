@@ -12,6 +12,7 @@ from models_selection.resolver import Resolution, RunOverride
 from models_selection.services import stages_resolve
 
 from . import integrations
+from .document import run_preferences
 from .effective import RUN_CHOICE, PreferenceChoices, effective_preferences_resolve
 from .models import Job, JobStatus
 
@@ -39,10 +40,10 @@ def prices_freeze(*, job, resolutions) -> None:
 def run_freeze(*, job, resolutions, choices: PreferenceChoices | None) -> dict[str, Any]:
     """Resolve and freeze the run's effective preferences; a brief breaking a chosen policy is a 422."""
     document = effective_preferences_resolve(choices)
-    policy = document["filteringPolicy"]
-    if policy["source"] == RUN_CHOICE:
+    policy = run_preferences(document).filtering_policy
+    if policy.source == RUN_CHOICE:
         # The active policy was checked already; a policy chosen for this run must pass the brief too.
-        verdict = integrations.policy_check_values(values=policy["values"], text=job.brief)
+        verdict = integrations.policy_check_values(values=policy.values.model_dump(by_alias=True), text=job.brief)
         if not verdict.allowed:
             found = [integrations.describe_violation(v) for v in verdict.violations]
             raise ValidationFailed(

@@ -22,6 +22,11 @@ class Dimension:
         """Its name in a run's `quality.scores` ("script_quality", camelCase on the wire)."""
         return to_snake(self.key)
 
+    @property
+    def minimum_field(self) -> str:
+        """The quality thresholds' field of its minimum ("min_script_quality"); its weight's is `out`."""
+        return to_snake(self.minimum)
+
 
 DIMENSIONS = (
     Dimension("scriptQuality", "minScriptQuality", "script quality"),
