@@ -17,7 +17,7 @@ from .models import Job
 from .planning import JobPlan, job_plan
 from .schemas import ArtifactsOut, BlockedJobOut, DecisionIn, JobIn, JobOut, RunListOut, RunListQuery
 
-# The runs' routes keep the tag they were published under.
+# The runs' routes keep the tag and operation ids they were published under.
 router = Router(tags=["Model selection"], by_alias=True)
 
 READ_422 = {**READ_ERRORS, 422: ErrorOut}
@@ -70,6 +70,7 @@ def _plan_answer(plan: JobPlan, request: HttpRequest, ok_status: int):
         402: ErrorOut,
     },
     auth=write_access(Job, "add"),
+    operation_id="models_selection_api_job_create",
 )
 def job_create(request: HttpRequest, payload: JobIn):
     """Plan a run: resolve every stage; 201 with the plan, or 409 with the blocked stages and options."""
@@ -88,7 +89,8 @@ def job_create(request: HttpRequest, payload: JobIn):
     return _plan_answer(plan, request, 201)
 
 
-@router.get("/jobs", response={200: RunListOut, **READ_422}, auth=read_access(Job))
+@router.get("/jobs", response={200: RunListOut, **READ_422}, auth=read_access(Job),
+            operation_id="models_selection_api_job_list")
 def job_list(request: HttpRequest, filters: Query[RunListQuery]):
     """Recent runs, newest first, with their status, cost and quality ({items, count}, paged)."""
     rows = selectors.runs_recent(status=filters.status)
@@ -96,7 +98,8 @@ def job_list(request: HttpRequest, filters: Query[RunListQuery]):
     return {"items": [selectors.run_summary(job) for job in page], "count": rows.count()}
 
 
-@router.get("/jobs/{job_id}", response={200: JobOut, **READ_ERRORS}, auth=read_access(Job))
+@router.get("/jobs/{job_id}", response={200: JobOut, **READ_ERRORS}, auth=read_access(Job),
+            operation_id="models_selection_api_job_get")
 def job_get(request: HttpRequest, job_id: str):
     """One run and its current plan."""
     return _job(selectors.job_get(job_id=job_id), request)
@@ -111,6 +114,7 @@ def job_get(request: HttpRequest, job_id: str):
         **{k: v for k, v in WRITE_ERRORS.items() if k != 409},
     },
     auth=write_access(Job, "change"),
+    operation_id="models_selection_api_job_decision",
 )
 def job_decision(request: HttpRequest, job_id: str, payload: DecisionIn):
     """Take apply-recommended (optionally with chosen models), retry, use-global-defaults or cancel."""
@@ -128,6 +132,7 @@ def job_decision(request: HttpRequest, job_id: str, payload: DecisionIn):
     "/jobs/{job_id}/start",
     response={202: JobOut, 402: ErrorOut, **{k: v for k, v in WRITE_ERRORS.items() if k not in (413, 422)}},
     auth=write_access(Job, "change"),
+    operation_id="models_selection_api_job_start",
 )
 def job_start(request: HttpRequest, job_id: str):
     """Execute a planned run (a Celery task runs its stages); 409 when it is blocked, running or finished.
@@ -139,7 +144,8 @@ def job_start(request: HttpRequest, job_id: str):
     return Status(202, _job(job, request))
 
 
-@router.get("/jobs/{job_id}/artifacts", response={200: ArtifactsOut, **READ_ERRORS}, auth=read_access(Job))
+@router.get("/jobs/{job_id}/artifacts", response={200: ArtifactsOut, **READ_ERRORS}, auth=read_access(Job),
+            operation_id="models_selection_api_job_artifacts")
 def job_artifacts(request: HttpRequest, job_id: str):
     """The run's script, visual prompts per scene and narration, and the same as one Markdown document."""
     job = selectors.job_get(job_id=job_id)

@@ -145,3 +145,19 @@ def test_every_run_choice_names_a_kind_a_request_field_and_a_cli_flag():
             for c in RUN_CHOICES] == [(True, True, True)] * len(RUN_CHOICES)
     ids = {f for f in JobIn.model_fields if f.endswith(("_id", "_ids"))} - {"project_id"}
     assert ids == {c.field for c in RUN_CHOICES}
+
+
+def test_the_run_routes_keep_their_published_operation_ids_and_tag():
+    from aura_site.api import api
+
+    document = api.get_openapi_schema()
+    runs = {(path, method): (o["operationId"], o["tags"]) for path, methods in document["paths"].items()
+            if path.startswith("/api/jobs") for method, o in methods.items()}
+    assert runs == {
+        ("/api/jobs", "post"): ("models_selection_api_job_create", ["Model selection"]),
+        ("/api/jobs", "get"): ("models_selection_api_job_list", ["Model selection"]),
+        ("/api/jobs/{job_id}", "get"): ("models_selection_api_job_get", ["Model selection"]),
+        ("/api/jobs/{job_id}/decision", "post"): ("models_selection_api_job_decision", ["Model selection"]),
+        ("/api/jobs/{job_id}/start", "post"): ("models_selection_api_job_start", ["Model selection"]),
+        ("/api/jobs/{job_id}/artifacts", "get"): ("models_selection_api_job_artifacts", ["Model selection"]),
+    }
