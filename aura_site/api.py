@@ -130,10 +130,12 @@ def _unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
 def _mount_routers() -> None:
     from costs.api import router as costs_router
     from models_selection.api import router as models_router
+    from models_selection.runs.api import router as runs_router
     from preferences.api import router as preferences_router
 
     api.add_router("/user-preferences", preferences_router)
     api.add_router("", models_router)
+    api.add_router("", runs_router)
     api.add_router("/cost-tracking", costs_router)
 
 

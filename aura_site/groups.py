@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from django.apps import apps as global_apps
 
-OUR_APPS = ("aura_site", "preferences", "models_selection", "costs")
+OUR_APPS = ("aura_site", "preferences", "models_selection", "costs", "runs")
 VIEWERS, EDITORS = "Viewers", "Editors"
 
 

@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "preferences",
     "models_selection",
     "costs",
+    "models_selection.runs",
 ]
 
 MIDDLEWARE = [

@@ -20,6 +20,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("preferences/", include("preferences.urls")),
     path("models/", include("models_selection.urls")),
+    path("models/", include("models_selection.runs.urls")),  # runs kept their addresses under /models/
     path("costs/", include("costs.urls")),
     path("account/tokens/", token_views.tokens_page, name="tokens"),
     path("account/tokens/new/", token_views.token_create_view, name="token_create"),

@@ -17,7 +17,7 @@ def attribute_operations(operations: list[dict[str, Any]], *, user=None, api_tok
     if user_id is None:
         job_ids = {op["job_id"] for op in operations if op.get("job_id")}
         if job_ids:
-            from models_selection.selectors import job_creators
+            from models_selection.runs.selectors import job_creators
 
             creators = job_creators(job_ids=job_ids)
     return [{**op, "user_id": user_id if user_id is not None else creators.get(op.get("job_id") or ""),

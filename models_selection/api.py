@@ -15,22 +15,14 @@ from aura_site.pagination import Mapped
 from aura_site.schemas import READ_ERRORS, WRITE_ERRORS, ErrorOut
 
 from . import selectors, services
-from .models import CatalogModel, Job, ModelSelection, ProbeResult, Provider, ResolutionAudit, SelectionChange
+from .models import CatalogModel, ModelSelection, ProbeResult, Provider, ResolutionAudit, SelectionChange
 from .models import SelectionSettings as SettingsRow
 from .resolver import Resolution, RunOverride
-from .runs import selectors as run_selectors
-from .runs.effective import PreferenceChoices
-from .runs.execution import run_start
-from .runs.schemas import ArtifactsOut, RunListOut, RunListQuery
 from .schemas import (
     AuditEntryOut,
     AvailableOut,
-    BlockedJobOut,
-    DecisionIn,
     ExplainIn,
     ExplainOut,
-    JobIn,
-    JobOut,
     ProbeIn,
     ProbeOut,
     ProviderIn,
@@ -403,137 +395,4 @@ def provider_put(request: HttpRequest, provider: str, payload: ProviderIn):
             f"The base URL of {row.name} changed, so its stored API key was removed: a key is only sent to the "
             "base URL it was saved with. Send apiKey with the new baseUrl to keep one."
         ) if cleared else None,
-    }
-
-
-def _job(plan_or_job, request: HttpRequest) -> dict:
-    job = plan_or_job.job if isinstance(plan_or_job, services.JobPlan) else plan_or_job
-    return {
-        **run_selectors.run_details(job),
-        "job_id": job.id,
-        "status": job.status,
-        "brief": job.brief,
-        "project_id": job.project_id or None,
-        "allow_auto_fallback": job.allow_auto_fallback,
-        "resolutions": job.resolutions,
-        "blocked": any(r["is_blocked"] for r in job.resolutions),
-        "created_at": job.created_at,
-        "correlation_id": request.correlation_id,
-    }
-
-
-def _plan_answer(plan: services.JobPlan, request: HttpRequest, ok_status: int):
-    body = _job(plan, request)
-    if not plan.blocked or plan.job.status == "Cancelled":
-        return Status(ok_status, body)
-    blocked = [r for r in body["resolutions"] if r["is_blocked"]]
-    stages = ", ".join(r["stage"] for r in blocked)
-    body.update(
-        {
-            "detail": f"Model unavailable: blocked stage(s) {stages}. Choose one of the options "
-            f"(POST /api/jobs/{plan.job.id}/decision).",
-            "errors": [],
-            "blocked_stages": blocked,
-            "options": [{"option": o, "description": services.DECISION_HELP[o]} for o in services.DECISIONS],
-        }
-    )
-    return Status(409, body)
-
-
-@router.post(
-    "/jobs",
-    response={
-        201: JobOut,
-        409: BlockedJobOut,
-        **{k: v for k, v in WRITE_ERRORS.items() if k != 409},
-        402: ErrorOut,
-    },
-    auth=write_access(Job, "add"),
-)
-def job_create(request: HttpRequest, payload: JobIn):
-    """Plan a run: resolve every stage; 201 with the plan, or 409 with the blocked stages and options."""
-    plan = services.job_plan(
-        brief=payload.brief,
-        model_overrides=_overrides(payload.model_overrides),
-        project_id=payload.project_id,
-        allow_auto_fallback=payload.allow_auto_fallback,
-        user=request.user,
-        correlation_id=request.correlation_id,
-        preference_choices=PreferenceChoices(
-            single={
-                "audienceProfile": payload.audience_profile_id,
-                "filteringPolicy": payload.filtering_policy_id,
-                "qualityThresholds": payload.quality_thresholds_id,
-                "visualStyle": payload.visual_style_id,
-            },
-            per_stage={"aiBehavior": payload.ai_behavior_ids, "promptTemplates": payload.prompt_template_ids},
-        ),
-    )
-    if payload.start and not plan.blocked:
-        plan.job = run_start(job_id=plan.job.id, user=request.user)
-        plan.job.refresh_from_db()
-    return _plan_answer(plan, request, 201)
-
-
-@router.get("/jobs", response={200: RunListOut, **READ_422}, auth=read_access(Job))
-def job_list(request: HttpRequest, filters: Query[RunListQuery]):
-    """Recent runs, newest first, with their status, cost and quality ({items, count}, paged)."""
-    rows = run_selectors.runs_recent(status=filters.status)
-    page = rows[filters.offset : filters.offset + filters.limit]
-    return {"items": [run_selectors.run_summary(job) for job in page], "count": rows.count()}
-
-
-@router.get("/jobs/{job_id}", response={200: JobOut, **READ_ERRORS}, auth=read_access(Job))
-def job_get(request: HttpRequest, job_id: str):
-    """One run and its current plan."""
-    return _job(selectors.job_get(job_id=job_id), request)
-
-
-@router.post(
-    "/jobs/{job_id}/decision",
-    response={
-        200: JobOut,
-        409: BlockedJobOut,
-        402: ErrorOut,
-        **{k: v for k, v in WRITE_ERRORS.items() if k != 409},
-    },
-    auth=write_access(Job, "change"),
-)
-def job_decision(request: HttpRequest, job_id: str, payload: DecisionIn):
-    """Take apply-recommended (optionally with chosen models), retry, use-global-defaults or cancel."""
-    plan = services.job_decide(
-        job_id=job_id,
-        decision=payload.decision,
-        choices={stage: (c.provider, c.model_id) for stage, c in payload.choices.items()},
-        user=request.user,
-        correlation_id=request.correlation_id,
-    )
-    return _plan_answer(plan, request, 200)
-
-
-@router.post(
-    "/jobs/{job_id}/start",
-    response={202: JobOut, 402: ErrorOut, **{k: v for k, v in WRITE_ERRORS.items() if k not in (413, 422)}},
-    auth=write_access(Job, "change"),
-)
-def job_start(request: HttpRequest, job_id: str):
-    """Execute a planned run (a Celery task runs its stages); 409 when it is blocked, running or finished.
-
-    503 when the task queue is unreachable: the run stays Planned and holds nothing until started again.
-    """
-    job = run_start(job_id=job_id, user=request.user)
-    job.refresh_from_db()
-    return Status(202, _job(job, request))
-
-
-@router.get("/jobs/{job_id}/artifacts", response={200: ArtifactsOut, **READ_ERRORS}, auth=read_access(Job))
-def job_artifacts(request: HttpRequest, job_id: str):
-    """The run's script, visual prompts per scene and narration, and the same as one Markdown document."""
-    job = selectors.job_get(job_id=job_id)
-    return {
-        "job_id": job.id,
-        "status": job.status,
-        **run_selectors.artifacts_of(job),
-        "markdown": run_selectors.artifacts_markdown(job),
-        "correlation_id": request.correlation_id,
     }

@@ -1,30 +1,12 @@
-"""Model catalog, providers, selections, the resolution audit log, probes and runs (jobs)."""
+"""Model catalog, providers, selections, the resolution audit log and probes."""
 
 from __future__ import annotations
-
-import uuid
 
 from django.conf import settings
 from django.db import models
 from simple_history.models import HistoricalRecords
 
 from . import providers
-
-STAGES = ("script", "visual", "narration", "refinement")
-STAGE_LABELS = {
-    "script": "Script Generation",
-    "visual": "Visual Prompts",
-    "narration": "Narration Optimization",
-    "refinement": "Script Refinement",
-}
-
-
-class Stage(models.TextChoices):
-    SCRIPT = "script", "Script Generation"
-    VISUAL = "visual", "Visual Prompts"
-    NARRATION = "narration", "Narration Optimization"
-    REFINEMENT = "refinement", "Script Refinement"
-
 
 # The built-in kinds of models_selection.providers as choices (ProviderKind.OPENAI_COMPATIBLE…). The field
 # reads the registry itself (`kind_choices`), so a kind registered later is a valid choice too.
@@ -242,77 +224,3 @@ class ProbeResult(models.Model):
 
     def __str__(self) -> str:
         return f"{self.provider}:{self.model_id} {self.status}"
-
-
-def new_job_id() -> str:
-    return f"job-{uuid.uuid4().hex}"
-
-
-class JobStatus(models.TextChoices):
-    PLANNED = "Planned"
-    BLOCKED = "Blocked"
-    CANCELLED = "Cancelled"
-    QUEUED = "Queued"
-    RUNNING = "Running"
-    SUCCEEDED = "Succeeded"
-    NEEDS_REVIEW = "NeedsReview"
-    FAILED = "Failed"
-
-
-FINAL_JOB_STATUSES = frozenset({JobStatus.CANCELLED, JobStatus.SUCCEEDED, JobStatus.NEEDS_REVIEW, JobStatus.FAILED})
-
-
-class Job(models.Model):
-    """A video generation run: its brief, run overrides and the resolved plan."""
-
-    id = models.CharField(primary_key=True, max_length=64, default=new_job_id, editable=False)
-    brief = models.TextField()
-    project_id = models.CharField(max_length=100, blank=True)
-    model_overrides = models.JSONField(default=dict, blank=True)
-    allow_auto_fallback = models.BooleanField(default=False)
-    status = models.CharField(max_length=12, choices=JobStatus.choices)
-    resolutions = models.JSONField(default=list, blank=True)
-    # Frozen when the run is planned (models_selection.runs): what it applies and the prices it pays.
-    effective_preferences = models.JSONField(default=dict, blank=True)
-    price_snapshot = models.JSONField(default=dict, blank=True)
-    # Filled as it executes: outcome (reasons, quality, hold settlement) and the artifacts.
-    outcome = models.JSONField(default=dict, blank=True)
-    artifacts = models.JSONField(default=dict, blank=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    # Its task (models_selection.runs.lifecycle): how many times it was handed to the workers, the task
-    # working on it, and the last sign of life (stamped when sent and while a worker runs it).
-    attempts = models.PositiveSmallIntegerField(default=0)
-    task_id = models.CharField(max_length=255, blank=True)
-    heartbeat_at = models.DateTimeField(null=True, blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-    correlation_id = models.CharField(max_length=128, blank=True)
-
-    class Meta:
-        ordering = ["-created_at"]
-
-    def __str__(self) -> str:
-        return f"{self.id} ({self.status})"
-
-
-class JobDecision(models.Model):
-    """What a user decided about a blocked run, and the outcome."""
-
-    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="decisions")
-    decision = models.CharField(max_length=30)
-    choices = models.JSONField(default=dict, blank=True)
-    outcome = models.CharField(max_length=12, choices=JobStatus.choices)
-    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
-    decided_at = models.DateTimeField(auto_now_add=True)
-    correlation_id = models.CharField(max_length=128, blank=True)
-
-    class Meta:
-        ordering = ["decided_at", "id"]
-
-    def __str__(self) -> str:
-        return f"{self.job_id}: {self.decision}"
-
-
-from .runs.models import StageRun  # noqa: E402,F401  (registered with this app)

@@ -15,7 +15,7 @@ from django.db.models import Q
 
 from aura_site.errors import FieldError, ValidationFailed
 
-from .models import STAGES, CatalogModel, ModelSelection, Scope, SelectionSettings, Source
+from .models import CatalogModel, ModelSelection, Scope, SelectionSettings, Source
 from .selectors import (
     CatalogIndex,
     ProviderState,
@@ -23,6 +23,7 @@ from .selectors import (
     provider_states,
     ranked_candidates,
 )
+from .stages import STAGES
 
 MAX_ALTERNATIVES = 5
 PINNED_SOURCES = {Source.RUN_OVERRIDE_PINNED, Source.STAGE_PINNED}

@@ -5,30 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 from typing import Literal
-from uuid import UUID
 
 from pydantic import Field
 
 from aura_site.schemas import CamelInSchema, CamelSchema
 
 from . import providers
-from .runs.schemas import EffectivePreferencesOut, QualityOut, SettlementOut, StageRunOut
+from .stages import STAGES
 
-
-class PriceSnapshotOut(CamelSchema):
-    """The price a run pays for one model, as frozen when it was planned."""
-
-    provider_name: str
-    model_id: str
-    provider_type: str
-    cost_per_1k_input_tokens: str | None
-    cost_per_1k_output_tokens: str | None
-    cost_per_1k_cached_input_tokens: str | None
-    currency: str
-
-StageName = Literal["script", "visual", "narration", "refinement"]
+StageName = Literal[STAGES]
 ScopeName = Literal["Global", "Stage", "Project"]
-DecisionName = Literal["apply-recommended", "retry", "use-global-defaults", "cancel"]
 ProviderKindName = Literal[providers.kind_names()]  # the registered kinds (models_selection.providers)
 
 
@@ -250,61 +236,3 @@ class ProviderIn(CamelInSchema):
     api_key: str | None = Field(default=None, max_length=500)
     enabled: bool | None = None
     kind: ProviderKindName | None = None
-
-
-class JobIn(CamelInSchema):
-    brief: str = Field(min_length=1, max_length=20_000)
-    model_overrides: dict[str, OverrideIn] = {}
-    project_id: str | None = Field(default=None, max_length=100)
-    allow_auto_fallback: bool = False
-    # Per-run preference choices (else: active custom item, selected preset, system defaults).
-    audience_profile_id: UUID | None = None
-    filtering_policy_id: UUID | None = None
-    quality_thresholds_id: UUID | None = None
-    visual_style_id: UUID | None = None
-    ai_behavior_ids: dict[str, UUID] = Field(default={}, max_length=4)
-    prompt_template_ids: dict[str, UUID] = Field(default={}, max_length=4)
-    start: bool = False
-
-
-class OptionOut(CamelSchema):
-    option: str
-    description: str
-
-
-class JobOut(CamelSchema):
-    job_id: str
-    status: str
-    brief: str
-    project_id: str | None
-    allow_auto_fallback: bool
-    resolutions: list[ResolutionOut]
-    blocked: bool
-    created_at: datetime
-    correlation_id: str
-    effective_preferences: EffectivePreferencesOut | None = None
-    price_snapshot: dict[str, PriceSnapshotOut | None] = {}
-    stages: list[StageRunOut] = []
-    total_cost: float = 0.0
-    reasons: list[str] = []
-    quality: QualityOut | None = None
-    hold_settlement: SettlementOut | None = None
-    started_at: datetime | None = None
-    finished_at: datetime | None = None
-
-
-class BlockedJobOut(JobOut):
-    detail: str
-    errors: list[dict] = []
-    blocked_stages: list[ResolutionOut]
-    options: list[OptionOut]
-
-
-class ChoiceIn(CamelInSchema):
-    provider: str = Field(min_length=1, max_length=50)
-    model_id: str = Field(min_length=1, max_length=120)
-
-
-class DecisionIn(CamelInSchema):
-    decision: DecisionName
-    choices: dict[str, ChoiceIn] = {}

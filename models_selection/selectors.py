@@ -12,9 +12,7 @@ from aura_site import pricing_seam
 from . import providers
 from .keys import env_value
 from .models import (
-    STAGES,
     CatalogModel,
-    Job,
     ModelSelection,
     Provider,
     ResolutionAudit,
@@ -22,6 +20,7 @@ from .models import (
     SelectionChange,
     SelectionSettings,
 )
+from .stages import STAGES
 
 
 def default_base_url(kind: str) -> str:
@@ -255,15 +254,6 @@ def providers_list() -> list[tuple[Provider, ProviderState]]:
     return [(p, provider_state(p)) for p in Provider.objects.all()]
 
 
-def job_get(*, job_id: str) -> Job:
-    from aura_site.errors import NotFound
-
-    job = Job.objects.filter(pk=job_id).first()
-    if job is None:
-        raise NotFound(f"No job {job_id}.")
-    return job
-
-
 def pinned_stage_models() -> dict[str, tuple[str, str]]:
     """Stage → (provider, modelId) for every pinned Stage selection (for the costs app)."""
     rows = ModelSelection.objects.filter(scope=Scope.STAGE, is_pinned=True)
@@ -362,8 +352,3 @@ def model_explain(*, stage: str, provider: str, model_id: str) -> Explanation:
         verdict = "keep"
         reasons.append(f"Keep {row.model_id}: it is available, current and no suitable model is cheaper.")
     return Explanation(stage, chosen, recommended, verdict, reasons)
-
-
-def job_creators(*, job_ids: set[str]) -> dict[str, int]:
-    """Who created each of these runs (job id → user id), for runs with a known creator."""
-    return dict(Job.objects.filter(pk__in=job_ids, created_by__isnull=False).values_list("pk", "created_by_id"))

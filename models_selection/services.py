@@ -1,4 +1,4 @@
-"""Writes and rules of model selection: selections, settings, providers, resolution, probes, jobs."""
+"""Writes and rules of model selection: selections, settings, providers, resolution, probes."""
 
 from __future__ import annotations
 
@@ -10,18 +10,13 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from aura_site.errors import Conflict, FieldError, NotFound, ValidationFailed
+from aura_site.errors import ValidationFailed
 from aura_site.outbound import OutboundRefused, outbound_url_clean
 
-from . import integrations, providers
+from . import providers
 from .keys import env_value, key_decrypt, key_encrypt
 from .models import (
-    FINAL_JOB_STATUSES,
-    STAGES,
     CatalogModel,
-    Job,
-    JobDecision,
-    JobStatus,
     ModelSelection,
     ProbeResult,
     Provider,
@@ -33,18 +28,9 @@ from .models import (
 )
 from .resolver import Resolution, ResolutionContext, RunOverride, normalize_overrides, resolve_in_memory
 from .selectors import provider_state
+from .stages import STAGES
 
 logger = logging.getLogger(__name__)
-
-MAX_BRIEF_LENGTH = 20_000
-DECISIONS = ("apply-recommended", "retry", "use-global-defaults", "cancel")
-DECISION_HELP = {
-    "apply-recommended": "Apply the recommended alternative for each blocked stage (or the one you choose).",
-    "retry": "Retry with the original models, after fixing what made them unavailable.",
-    "use-global-defaults": "Continue with the global defaults for the blocked stages.",
-    "cancel": "Cancel the run.",
-}
-
 
 def _username(user) -> str:
     return user.get_username() if user is not None and user.is_authenticated else ""
@@ -462,182 +448,3 @@ def _probe_record(*, probe_id: int, outcome, error: str | None, used_request_key
         last_probed_at=now,
     )
     return probe
-
-
-# --- Jobs ---------------------------------------------------------------------------------------------
-
-
-@dataclass
-class JobPlan:
-    job: Job
-    resolutions: list[Resolution]
-
-    @property
-    def blocked(self) -> bool:
-        return any(r.is_blocked for r in self.resolutions)
-
-
-def _check_brief(brief: str) -> None:
-    if not brief.strip():
-        raise ValidationFailed.on("brief", "must not be empty")
-    if len(brief) > MAX_BRIEF_LENGTH:
-        raise ValidationFailed.on("brief", f"at most {MAX_BRIEF_LENGTH} characters")
-    if "\x00" in brief:
-        raise ValidationFailed.on("brief", "must not contain NUL characters")
-    verdict = integrations.brief_policy_check(text=brief)
-    if verdict is not None and not verdict.allowed:
-        violations = [integrations.describe_violation(v) for v in verdict.violations] or ["not allowed"]
-        raise ValidationFailed(
-            "The brief breaks the active content-filtering policy: " + "; ".join(violations),
-            errors=[FieldError("brief", v) for v in violations],
-        )
-
-
-@transaction.atomic
-def job_plan(
-    *,
-    brief: str,
-    model_overrides: dict[str, RunOverride] | None,
-    project_id: str | None,
-    allow_auto_fallback: bool,
-    user=None,
-    correlation_id: str = "",
-    preference_choices=None,
-) -> JobPlan:
-    """Check the brief, resolve every stage for a new run and save it as Planned or Blocked.
-
-    The run's effective preferences and model prices are frozen on it (models_selection.runs).
-    """
-    from .runs.planning import run_freeze
-
-    _check_brief(brief)
-    if project_id and ("\x00" in project_id or len(project_id) > 100):
-        raise ValidationFailed.on("projectId", "at most 100 characters, without NUL characters")
-    job = Job(
-        brief=brief,
-        project_id=project_id or "",
-        allow_auto_fallback=allow_auto_fallback,
-        created_by=_user_or_none(user),
-        correlation_id=correlation_id,
-    )
-    resolutions = stages_resolve(
-        overrides=model_overrides or {},
-        project_id=project_id,
-        allow_auto_fallback=allow_auto_fallback,
-        job_id=job.id,
-        correlation_id=correlation_id,
-    )
-    plan = JobPlan(job, resolutions)
-    job.model_overrides = {stage: o.as_dict() for stage, o in (model_overrides or {}).items()}
-    job.status = JobStatus.BLOCKED if plan.blocked else JobStatus.PLANNED
-    job.resolutions = [r.as_dict() for r in resolutions]
-    run_freeze(job=job, resolutions=resolutions, choices=preference_choices)
-    job.save(force_insert=True)
-    if not plan.blocked:
-        integrations.cost_hold_place(job=job)
-    return plan
-
-
-def _resolution_from_dict(data: dict[str, Any]) -> Resolution:
-    from .resolver import Alternative
-
-    return Resolution(
-        data["stage"],
-        data["provider"],
-        data["model_id"],
-        data["source"],
-        data["reasoning"],
-        data["is_pinned"],
-        data["is_blocked"],
-        [Alternative(a["provider"], a["model_id"]) for a in data.get("alternatives", [])],
-    )
-
-
-@transaction.atomic
-def job_decide(
-    *,
-    job_id: str,
-    decision: str,
-    choices: dict[str, tuple[str, str]] | None = None,
-    user=None,
-    correlation_id: str = "",
-) -> JobPlan:
-    """Take one of the four options on a blocked run; every re-resolution is audited."""
-    job = Job.objects.select_for_update().filter(pk=job_id).first()
-    if job is None:
-        raise NotFound(f"No job {job_id}.")
-    if decision not in DECISIONS:
-        raise ValidationFailed.on("decision", f"must be one of {', '.join(DECISIONS)}")
-    previous = [_resolution_from_dict(d) for d in job.resolutions]
-    if job.status == JobStatus.CANCELLED:
-        raise Conflict(f"Job {job.id} is cancelled.")
-    if job.status in FINAL_JOB_STATUSES:
-        raise Conflict(f"Job {job.id} has finished ({job.status}); start a new run instead.")
-    if decision == "cancel":
-        job.status = JobStatus.CANCELLED
-        job.save(update_fields=["status", "updated_at"])
-        integrations.cost_hold_release(job=job)
-        JobDecision.objects.create(
-            job=job,
-            decision=decision,
-            outcome=job.status,
-            decided_by=_user_or_none(user),
-            correlation_id=correlation_id,
-        )
-        return JobPlan(job, previous)
-    if job.status != JobStatus.BLOCKED:
-        raise Conflict(f"Job {job.id} is not blocked; only cancel applies.")
-    blocked = {r.stage: r for r in previous if r.is_blocked}
-    overrides = {stage: RunOverride.from_dict(o) for stage, o in job.model_overrides.items()}
-    global_only: frozenset[str] = frozenset()
-    applied: dict[str, dict[str, str]] = {}
-    if decision == "apply-recommended":
-        for stage in choices or {}:
-            if stage not in blocked:
-                raise ValidationFailed.on(f"choices.{stage}", "this stage is not blocked")
-        for stage, resolution in blocked.items():
-            offered = {(a.provider.lower(), a.model_id.lower()): a for a in resolution.alternatives}
-            if choices and stage in choices:
-                provider, model_id = choices[stage]
-                chosen = offered.get((provider.lower(), model_id.lower()))
-                if chosen is None:
-                    raise ValidationFailed.on(
-                        f"choices.{stage}",
-                        f"{provider}:{model_id} is not one of the recommended alternatives for this stage",
-                    )
-            elif resolution.alternatives:
-                chosen = resolution.alternatives[0]
-            else:
-                raise ValidationFailed.on(f"choices.{stage}", "no recommended alternative is available")
-            # The user chose this model for this run: pin it so it is never swapped in turn.
-            overrides[stage] = RunOverride(chosen.provider, chosen.model_id, True)
-            applied[stage] = {"provider": chosen.provider, "modelId": chosen.model_id}
-        job.model_overrides = {stage: o.as_dict() for stage, o in overrides.items()}
-    elif decision == "use-global-defaults":
-        global_only = frozenset(blocked)
-    resolutions = stages_resolve(
-        overrides=overrides,
-        project_id=job.project_id or None,
-        allow_auto_fallback=job.allow_auto_fallback,
-        job_id=job.id,
-        correlation_id=correlation_id,
-        global_defaults_only=global_only,
-    )
-    plan = JobPlan(job, resolutions)
-    job.status = JobStatus.BLOCKED if plan.blocked else JobStatus.PLANNED
-    job.resolutions = [r.as_dict() for r in resolutions]
-    from .runs.planning import prices_freeze
-
-    prices_freeze(job=job, resolutions=resolutions)
-    job.save()
-    JobDecision.objects.create(
-        job=job,
-        decision=decision,
-        choices=applied,
-        outcome=job.status,
-        decided_by=_user_or_none(user),
-        correlation_id=correlation_id,
-    )
-    if not plan.blocked:
-        integrations.cost_hold_place(job=job)
-    return plan

@@ -24,5 +24,3 @@ def probe_run(probe_id: int, sealed_key: str = "") -> int:
     api_key = key_decrypt(sealed_key, ttl=SEALED_KEY_TTL_SECONDS) if sealed_key else None
     services.probe_execute(probe_id=probe_id, api_key=api_key)
     return probe_id
-
-from .runs.tasks import run_execute_task  # noqa: E402,F401  (registered with the worker)

@@ -21,11 +21,9 @@ from aura_site.history import last_change
 from aura_site.polling import Poll, attempt_of, poll_next
 
 from . import selectors, services
-from .models import STAGES, Job, ModelSelection, ProbeResult, ResolutionAudit, SelectionSettings
-from .resolver import RunOverride
+from .models import ModelSelection, ProbeResult, ResolutionAudit, SelectionSettings
+from .stages import STAGE_LABELS, STAGES
 
-STAGE_LABELS = {"script": "Script Generation", "visual": "Visual Prompts", "narration": "Narration Optimization",
-                "refinement": "Script Refinement"}
 SOURCES = ("RunOverridePinned", "RunOverride", "StagePinned", "Stage", "ProjectOverride", "GlobalDefault",
            "AutomaticFallback")
 AUDIT_PAGE = 25
@@ -65,8 +63,6 @@ def models_page(request: HttpRequest) -> HttpResponse:
         "fallback_change": last_change(selectors.selection_settings()),
         "may_change": can(request.user, ModelSelection, "change"),
         "may_probe": can(request.user, ProbeResult, "add"),
-        "may_run": can(request.user, Job, "add"),
-        "recent_jobs": list(Job.objects.order_by("-created_at")[:10]),
         **_audit_context(request),
     }
     return render(request, "models_selection/models.html", context)
@@ -203,64 +199,3 @@ def explain(request: HttpRequest) -> HttpResponse:
     except DomainError as error:
         return render(request, "models_selection/explain.html", {"error": error.detail})
     return render(request, "models_selection/explain.html", {"x": explanation})
-
-
-@require_POST
-@login_required
-def job_create(request: HttpRequest) -> HttpResponse:
-    """Plan a run from the page; a blocked one opens the dialog with the four options."""
-    _require(request, Job, "add")
-    overrides = {}
-    for stage in STAGES:
-        provider, model_id = _split(request.POST.get(f"override-{stage}", ""))
-        if model_id:
-            overrides[stage] = RunOverride(provider, model_id, request.POST.get(f"pin-{stage}") == "1")
-    try:
-        plan = services.job_plan(brief=request.POST.get("brief", ""), model_overrides=overrides,
-                                 project_id=request.POST.get("project_id") or None,
-                                 allow_auto_fallback=request.POST.get("allow_auto_fallback") == "1",
-                                 user=request.user, correlation_id=request.correlation_id)
-    except DomainError as error:
-        messages.error(request, error.detail)
-        return _done(request, reverse("models_selection:page"))
-    return _done(request, reverse("models_selection:job", args=[plan.job.id]))
-
-
-@login_required
-def job_page(request: HttpRequest, job_id: str) -> HttpResponse:
-    _require(request, Job, "view")
-    job = Job.objects.filter(pk=job_id).first()
-    if job is None:
-        raise Http404
-    blocked = [r for r in job.resolutions if r["is_blocked"]]
-    from .runs.views import stages_context
-
-    # "Apply recommended" needs an alternative for every blocked stage; without one it is not offered.
-    recommendable = bool(blocked) and all(r.get("alternatives") for r in blocked)
-    return render(request, "models_selection/job.html", {
-        "job": job, "blocked": blocked, "labels": STAGE_LABELS, "may_decide": can(request.user, Job, "change"),
-        "options": [(o, services.DECISION_HELP[o]) for o in services.DECISIONS
-                    if o != "apply-recommended" or recommendable],
-        "decisions": list(job.decisions.order_by("-decided_at")[:20]),
-        **stages_context(job),
-    })
-
-
-@require_POST
-@login_required
-def job_decide(request: HttpRequest, job_id: str) -> HttpResponse:
-    _require(request, Job, "change")
-    decision = request.POST.get("decision", "")
-    choices = {}
-    for stage in STAGES:
-        provider, model_id = _split(request.POST.get(f"choice-{stage}", ""))
-        if model_id:
-            choices[stage] = (provider, model_id)
-    try:
-        plan = services.job_decide(job_id=job_id, decision=decision, choices=choices or None, user=request.user,
-                                   correlation_id=request.correlation_id)
-    except DomainError as error:
-        messages.error(request, error.detail)
-    else:
-        messages.success(request, f"{decision}: the run is now {plan.job.status.lower()}.")
-    return _done(request, reverse("models_selection:job", args=[job_id]))

@@ -14,21 +14,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aura_site.errors import FieldError, ValidationFailed
+from models_selection.stages import STAGES
 
-from .. import integrations
-from ..models import STAGES
+from . import integrations
+from .choices import RUN_CHOICES
 
 RUN_CHOICE, ACTIVE_CUSTOM = "RunChoice", "ActiveCustom"
 SELECTED_PRESET, SYSTEM_DEFAULT = "SelectedPreset", "SystemDefault"
 
-# Wire name of a per-run choice → the preferences kind it names.
-SINGLE_KINDS = {
-    "audienceProfile": "audienceProfiles",
-    "filteringPolicy": "filteringPolicies",
-    "qualityThresholds": "qualityThresholds",
-    "visualStyle": "visualStyles",
-}
-STAGE_KINDS = {"aiBehavior": "aiBehaviorSettings", "promptTemplates": "promptTemplates"}
+
+SINGLE_KINDS = {c.name: c.kind for c in RUN_CHOICES if not c.per_stage}
+STAGE_KINDS = {c.name: c.kind for c in RUN_CHOICES if c.per_stage}
 
 
 @dataclass
@@ -37,6 +33,12 @@ class PreferenceChoices:
 
     single: dict[str, Any] = field(default_factory=dict)  # "audienceProfile" → id
     per_stage: dict[str, dict[str, Any]] = field(default_factory=dict)  # "aiBehavior" → {stage: id}
+
+    @classmethod
+    def of(cls, payload: Any) -> PreferenceChoices:
+        """The choices of a request (its `audience_profile_id` … `prompt_template_ids` attributes)."""
+        return cls(single={c.name: getattr(payload, c.field) for c in RUN_CHOICES if not c.per_stage},
+                   per_stage={c.name: getattr(payload, c.field) for c in RUN_CHOICES if c.per_stage})
 
     def as_dict(self) -> dict[str, Any]:
         return {

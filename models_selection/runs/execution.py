@@ -18,17 +18,21 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ValidationError
 
 from aura_site.errors import Conflict, DomainError, NotFound, PaymentRequired, ValidationFailed
+from models_selection import services as model_services
+from models_selection.models import Provider
+from models_selection.resolver import Alternative, ResolutionContext, RunOverride
+from models_selection.selectors import provider_state
+from models_selection.stages import STAGES
 
-from .. import integrations
-from ..models import STAGES, Job, JobStatus, Provider
-from ..resolver import Alternative, RunOverride
-from . import metering, prompts
+from . import integrations, metering, prompts
 from .clients import ProviderCallError, chat
-from .models import StageRun, StageStatus
+from .document import run_preferences
+from .models import Job, JobStatus, StageRun, StageStatus
 from .planning import price_key, prices_freeze
+from .scoring import DIMENSIONS, QualityScores
 
 logger = logging.getLogger(__name__)
 QUALITY = "quality"
@@ -42,7 +46,7 @@ class StopRun(Exception):
 @dataclass
 class RunState:
     job: Job
-    prefs: dict[str, Any]
+    prefs: Any  # RunPreferences (models_selection.runs.document)
     outputs: dict[str, str] = field(default_factory=dict)
     reasons: list[str] = field(default_factory=list)
     on_stage: Callable[[StageRun], None] | None = None
@@ -88,7 +92,7 @@ def run_execute(*, job_id: str, on_stage: Callable[[StageRun], None] | None = No
         job.status = JobStatus.RUNNING
         job.started_at = job.started_at or timezone.now()
         job.save(update_fields=["status", "started_at", "updated_at"])
-    state = RunState(job=job, prefs=job.effective_preferences, on_stage=on_stage)
+    state = RunState(job=job, prefs=run_preferences(job.effective_preferences), on_stage=on_stage)
     done = {row.stage: row for row in StageRun.objects.filter(job=job, status=StageStatus.SUCCEEDED)}
     try:
         for position, stage in enumerate(STAGES):
@@ -136,7 +140,8 @@ def _run_stage(state: RunState, stage: str, position: int) -> None:
     prompt = prompts.build_stage_prompt(stage=stage, brief=job.brief, earlier=state.outputs, prefs=state.prefs)
     row = _stage_row(job, stage, position, resolution)
     text = _metered_call(state, row, resolution, prompt, ledger_stage=stage)
-    verdict = integrations.policy_check_values(values=state.prefs["filteringPolicy"]["values"], text=text)
+    verdict = integrations.policy_check_values(values=state.prefs.filtering_policy.values.model_dump(by_alias=True),
+                                               text=text)
     row.review = {"allowed": verdict.allowed, "message": verdict.message,
                   "violations": [{"rule": v.rule, "term": v.term, "start": v.start, "end": v.end}
                                  for v in verdict.violations]}
@@ -163,9 +168,6 @@ def _notify(state: RunState, row: StageRun) -> None:
 
 def _available_resolution(state: RunState, stage: str, position: int) -> dict[str, Any]:
     """The stage's model if still available; pinned and gone → the run blocks; unpinned → re-resolved."""
-    from .. import services
-    from ..resolver import ResolutionContext
-
     job = state.job
     resolution = _resolution(job, stage)
     ctx = ResolutionContext.load(project_id=job.project_id or None)
@@ -173,7 +175,7 @@ def _available_resolution(state: RunState, stage: str, position: int) -> dict[st
     if why is None:
         return resolution
     overrides = {s: RunOverride.from_dict(o) for s, o in (job.model_overrides or {}).items()}
-    fresh = services.stage_resolve(stage=stage, overrides=overrides, project_id=job.project_id or None,
+    fresh = model_services.stage_resolve(stage=stage, overrides=overrides, project_id=job.project_id or None,
                                    allow_auto_fallback=job.allow_auto_fallback, job_id=job.id,
                                    correlation_id=job.correlation_id)
     if resolution["is_pinned"] or fresh.is_blocked:
@@ -226,13 +228,11 @@ def _metered_call(state: RunState, row: StageRun, resolution: dict[str, Any], pr
     if _cancelled(job):
         raise StopRun
     provider = Provider.objects.get(name=provider_name)
-    from .. import services
-    from ..selectors import provider_state
-
     call = f"the call to {provider_name}:{model_id}"
     try:
         completion = chat(kind=provider.kind, base_url=provider_state(provider).base_url,
-                          api_key=services.provider_api_key(provider), model_id=model_id, messages=prompt.messages,
+                          api_key=model_services.provider_api_key(provider), model_id=model_id,
+                          messages=prompt.messages,
                           sampling={**prompt.sampling, "max_tokens": reservation.max_tokens},
                           timeout=settings.AURA_RUN_TIMEOUT, max_retries=settings.AURA_RUN_MAX_RETRIES)
     except ProviderCallError as error:
@@ -319,15 +319,6 @@ def _reserve(state: RunState, row: StageRun, snapshot: dict[str, Any] | None,
 # --- quality --------------------------------------------------------------------------------------------
 
 
-class QualityScores(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-    scriptQuality: float = Field(ge=0, le=10)  # noqa: N815 (the JSON the model is asked for)
-    brandCompliance: float = Field(ge=0, le=10)  # noqa: N815
-    engagement: float = Field(ge=0, le=10)
-    reasons: list[str] = []
-
-
 FENCE = re.compile(r"^```(?:json)?\s*|\s*```$")
 
 
@@ -363,12 +354,13 @@ def _quality(state: RunState, done: StageRun | None) -> dict[str, Any]:
     return quality_verdict(scores=scores, script=script, prefs=state.prefs)
 
 
-def quality_verdict(*, scores: QualityScores | None, script: str, prefs: dict[str, Any]) -> dict[str, Any]:
+def quality_verdict(*, scores: QualityScores | None, script: str, prefs: Any) -> dict[str, Any]:
     """Scores against the thresholds (weights and minimums) and the reading level against the profile."""
     import textstat
 
-    thresholds = prefs["qualityThresholds"]["values"]
-    target = prefs["audienceProfile"]["values"]["readingLevel"]
+    prefs = run_preferences(prefs)
+    thresholds = prefs.quality_thresholds.values
+    target = prefs.audience_profile.values.reading_level
     grade = float(textstat.flesch_kincaid_grade(script)) if script.strip() else 0.0
     reading = {"grade": grade, "target": target, "within_range": grade <= target + READING_LEVEL_MARGIN}
     reasons = []
@@ -378,23 +370,22 @@ def quality_verdict(*, scores: QualityScores | None, script: str, prefs: dict[st
         reasons.append("Quality score unavailable: the refinement model's answer was malformed twice.")
         return {"status": "unavailable", "scores": None, "weighted_total": None, "reading_level": reading,
                 "reasons": reasons}
-    dims = (("scriptQuality", "minScriptQuality", "script quality"),
-            ("brandCompliance", "minBrandCompliance", "brand compliance"),
-            ("engagement", "minEngagement", "engagement"))
-    weights = {d: float(thresholds[d]) for d, _, _ in dims}
-    total_weight = sum(weights.values()) or float(len(dims))
-    values = {d: getattr(scores, d) for d, _, _ in dims}
-    weighted = sum(values[d] * (weights[d] or (0 if sum(weights.values()) else 1)) for d, _, _ in dims) / total_weight
-    required = sum(float(thresholds[m]) * (weights[d] or (0 if sum(weights.values()) else 1))
-                   for d, m, _ in dims) / total_weight
-    for d, minimum, label in dims:
-        if values[d] < float(thresholds[minimum]):
-            reasons.append(f"{label.capitalize()} {values[d]:g} is below the minimum {thresholds[minimum]:g}.")
+    weights = {d.key: float(getattr(thresholds, d.out)) for d in DIMENSIONS}
+    minimums = {d.key: float(getattr(thresholds, d.minimum_field)) for d in DIMENSIONS}
+    total_weight = sum(weights.values()) or float(len(DIMENSIONS))
+    values = {d.key: getattr(scores, d.key) for d in DIMENSIONS}
+    weighted = sum(values[d.key] * (weights[d.key] or (0 if sum(weights.values()) else 1))
+                   for d in DIMENSIONS) / total_weight
+    required = sum(minimums[d.key] * (weights[d.key] or (0 if sum(weights.values()) else 1))
+                   for d in DIMENSIONS) / total_weight
+    for d in DIMENSIONS:
+        if values[d.key] < minimums[d.key]:
+            reasons.append(f"{d.label.capitalize()} {values[d.key]:g} is below the minimum "
+                           f"{minimums[d.key]:g}.")
     if weighted < required:
         reasons.append(f"Weighted total {weighted:.2f} is below the weighted minimum {required:.2f}.")
     return {"status": "scored", "weighted_total": round(weighted, 3), "reading_level": reading, "reasons": reasons,
-            "scores": {"script_quality": values["scriptQuality"], "brand_compliance": values["brandCompliance"],
-                       "engagement": values["engagement"]}}
+            "scores": {d.out: values[d.key] for d in DIMENSIONS}}
 
 
 # --- the end of a run -----------------------------------------------------------------------------------
@@ -412,7 +403,7 @@ def _finish(state: RunState, quality: dict[str, Any]) -> None:
         if job.status != JobStatus.RUNNING:
             raise StopRun  # cancelled meanwhile (its hold was released by the cancel)
         for stage in STAGES:
-            template_id = state.prefs["promptTemplates"][stage]["id"]
+            template_id = state.prefs.prompt_templates[stage].id
             if template_id:
                 integrations.template_outcome(template_id=template_id, success=status == JobStatus.SUCCEEDED)
         _close(job, status, quality["reasons"], artifacts=_artifacts(state.outputs), quality=quality)

@@ -28,10 +28,9 @@ from aura_site.broker import enqueue
 from aura_site.errors import ServiceUnavailable
 from aura_site.heartbeat import heartbeat
 
-from .. import integrations
-from ..models import Job, JobStatus
+from . import integrations
 from .execution import run_execute, run_give_up
-from .models import StageRun
+from .models import Job, JobStatus, StageRun
 
 logger = logging.getLogger(__name__)
 # A queued run no worker took in this long is sent again (its message may have been lost); longer than

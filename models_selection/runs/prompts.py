@@ -10,7 +10,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from .. import integrations
+from . import integrations
+from .document import run_preferences
+from .scoring import answer_example, labels_in_words
 
 STAGE_ROLES = {
     "script": "You write scripts for short explanatory videos.",
@@ -36,7 +38,6 @@ DEFAULT_TEMPLATES = {
                   "tone {{tone}} and the goal ({{goal}}) clear.",
 }
 EARLIER_OUTPUTS = {"script": (), "visual": ("script",), "narration": ("script",), "refinement": ("script", "narration")}
-SCORE_KEYS = ("scriptQuality", "brandCompliance", "engagement")
 
 
 @dataclass(frozen=True)
@@ -65,98 +66,99 @@ def _listed(values: list[str]) -> str:
     return ", ".join(v for v in values if v) or "none"
 
 
-def audience_summary(profile: dict[str, Any], name: str) -> str:
-    education = profile.get("educationLevel") or "general"
-    return f"{name} (ages {profile['minAge']}–{profile['maxAge']}, {education} education)"
+def audience_summary(profile: Any, name: str) -> str:
+    education = profile.education_level or "general"
+    return f"{name} (ages {profile.min_age}–{profile.max_age}, {education} education)"
 
 
-def audience_guidance(profile: dict[str, Any]) -> str:
+def audience_guidance(profile: Any) -> str:
     """Every audience parameter that shapes writing, in plain words."""
     p = profile
     lines = [
-        f"Audience: ages {p['minAge']} to {p['maxAge']}; education: {p.get('educationLevel') or 'general'}"
-        + (f" ({p['educationLevelDescription']})" if p.get("educationLevelDescription") else "") + ".",
-        f"Vocabulary level {p['vocabularyLevel']}/10; sentence structure: {p['sentenceStructurePreference']}; "
-        f"reading level: grade {p['readingLevel']}.",
-        f"Formality {p['formalityLevel']}/10. Emotional tone: {p['emotionalTone']} "
-        f"(intensity {p['emotionalIntensity']}/10).",
-        f"Pacing: {p['pacingPreference']}; attention span about {p['attentionSpanSeconds']} seconds; "
-        f"information density {p['informationDensity']}/10.",
-        f"Humor: {p['humorStyle']}; sarcasm {p['sarcasmLevel']}/10; joke types: {_listed(p['jokeTypes'])}; "
-        f"cultural humor: {_listed(p['culturalHumorPreferences'])}.",
-        f"Technical depth {p['technicalDepthTolerance']}/10; jargon {p['jargonAcceptability']}/10; "
-        f"familiar terms: {_listed(p['familiarTechnicalTerms'])}.",
-        f"Call to action: {p['ctaStyle']} (aggressiveness {p['ctaAggressiveness']}/10).",
-        f"Content limits (0-10): violence {p['violenceThreshold']}, profanity {p['profanityThreshold']}, "
-        f"sexual content {p['sexualContentThreshold']}, controversial topics {p['controversialTopicsThreshold']}.",
-        f"Cultural sensitivities: {_listed(p['culturalSensitivities'])}.",
-        f"Topics to avoid: {_listed(p['topicsToAvoid'])}. Topics to emphasize: {_listed(p['topicsToEmphasize'])}.",
+        f"Audience: ages {p.min_age} to {p.max_age}; education: {p.education_level or 'general'}"
+        + (f" ({p.education_level_description})" if p.education_level_description else "") + ".",
+        f"Vocabulary level {p.vocabulary_level}/10; sentence structure: {p.sentence_structure_preference}; "
+        f"reading level: grade {p.reading_level}.",
+        f"Formality {p.formality_level}/10. Emotional tone: {p.emotional_tone} "
+        f"(intensity {p.emotional_intensity}/10).",
+        f"Pacing: {p.pacing_preference}; attention span about {p.attention_span_seconds} seconds; "
+        f"information density {p.information_density}/10.",
+        f"Humor: {p.humor_style}; sarcasm {p.sarcasm_level}/10; joke types: {_listed(p.joke_types)}; "
+        f"cultural humor: {_listed(p.cultural_humor_preferences)}.",
+        f"Technical depth {p.technical_depth_tolerance}/10; jargon {p.jargon_acceptability}/10; "
+        f"familiar terms: {_listed(p.familiar_technical_terms)}.",
+        f"Call to action: {p.cta_style} (aggressiveness {p.cta_aggressiveness}/10).",
+        f"Content limits (0-10): violence {p.violence_threshold}, profanity {p.profanity_threshold}, "
+        f"sexual content {p.sexual_content_threshold}, controversial topics {p.controversial_topics_threshold}.",
+        f"Cultural sensitivities: {_listed(p.cultural_sensitivities)}.",
+        f"Topics to avoid: {_listed(p.topics_to_avoid)}. Topics to emphasize: {_listed(p.topics_to_emphasize)}.",
     ]
-    if p.get("brandVoiceGuidelines") or p.get("brandToneKeywords") or p.get("brandPersonality"):
-        lines.append(f"Brand voice: {p.get('brandVoiceGuidelines') or '-'}; tone keywords: "
-                     f"{_listed(p.get('brandToneKeywords') or [])}; personality: {p.get('brandPersonality') or '-'}.")
+    if p.brand_voice_guidelines or p.brand_tone_keywords or p.brand_personality:
+        lines.append(f"Brand voice: {p.brand_voice_guidelines or '-'}; tone keywords: "
+                     f"{_listed(p.brand_tone_keywords or [])}; personality: {p.brand_personality or '-'}.")
     return "\n".join(lines)
 
 
-def visual_guidance(style: dict[str, Any]) -> str:
-    return (f"Visual style: aesthetic {style.get('aesthetic') or 'clean'}; composition "
-            f"{style.get('composition') or 'balanced'}; lighting {style.get('lighting') or 'natural'}; palette "
-            f"{_listed(style.get('colorPalette') or [])}; reference keywords "
-            f"{_listed(style.get('referenceKeywords') or [])}.")
+def visual_guidance(style: Any) -> str:
+    return (f"Visual style: aesthetic {style.aesthetic or 'clean'}; composition "
+            f"{style.composition or 'balanced'}; lighting {style.lighting or 'natural'}; palette "
+            f"{_listed(style.color_palette or [])}; reference keywords "
+            f"{_listed(style.reference_keywords or [])}.")
 
 
-def policy_guidance(policy: dict[str, Any]) -> str:
-    if not policy.get("filteringEnabled", True) or policy.get("allowOverrideAll"):
+def policy_guidance(policy: Any) -> str:
+    if not policy.filtering_enabled or policy.allow_override_all:
         return ""
-    avoid = (policy.get("bannedTopics") or []) + (policy.get("blockedConcepts") or [])
+    avoid = (policy.banned_topics or []) + (policy.blocked_concepts or [])
     if not avoid:
         return "Content policy: no profanity."
     return f"Content policy: never mention {_listed(avoid)}; no profanity."
 
 
-def template_variables(*, brief: str, prefs: dict[str, Any]) -> dict[str, str]:
+def template_variables(*, brief: str, prefs: Any) -> dict[str, str]:
     """The documented {{variables}}: topic, audience, duration, goal, tone, style."""
-    profile_entry = prefs["audienceProfile"]
-    profile = profile_entry["values"]
-    style = prefs["visualStyle"]["values"]
+    prefs = run_preferences(prefs)
+    profile = prefs.audience_profile.values
+    style = prefs.visual_style.values
     return {
         "topic": brief.strip(),
-        "audience": audience_summary(profile, profile_entry["name"]),
-        "duration": f"{profile['attentionSpanSeconds']} seconds",
-        "goal": f"inform, then a {profile['ctaStyle'].lower()} call to action",
-        "tone": f"{profile['emotionalTone'].lower()}, formality {profile['formalityLevel']}/10, "
-                f"{profile['humorStyle'].lower()} humor",
-        "style": style.get("aesthetic") or "clean and clear",
+        "audience": audience_summary(profile, prefs.audience_profile.name),
+        "duration": f"{profile.attention_span_seconds} seconds",
+        "goal": f"inform, then a {profile.cta_style.lower()} call to action",
+        "tone": f"{profile.emotional_tone.lower()}, formality {profile.formality_level}/10, "
+                f"{profile.humor_style.lower()} humor",
+        "style": style.aesthetic or "clean and clear",
     }
 
 
-def sampling_for(behavior: dict[str, Any]) -> dict[str, Any]:
+def sampling_for(behavior: Any) -> dict[str, Any]:
     return {
-        "temperature": behavior["temperature"],
-        "top_p": behavior["topP"],
-        "max_tokens": behavior["maxTokens"],
-        "frequency_penalty": behavior["frequencyPenalty"],
-        "presence_penalty": behavior["presencePenalty"],
+        "temperature": behavior.temperature,
+        "top_p": behavior.top_p,
+        "max_tokens": behavior.max_tokens,
+        "frequency_penalty": behavior.frequency_penalty,
+        "presence_penalty": behavior.presence_penalty,
     }
 
 
-def build_stage_prompt(*, stage: str, brief: str, earlier: dict[str, str], prefs: dict[str, Any],
+def build_stage_prompt(*, stage: str, brief: str, earlier: dict[str, str], prefs: Any,
                        violations: list[str] | None = None) -> StagePrompt:
-    """The messages and sampling settings of one stage."""
-    behavior = prefs["aiBehavior"][stage]["values"]
-    template_entry = prefs["promptTemplates"][stage]
-    template_text = template_entry["values"].get("templateText") or DEFAULT_TEMPLATES[stage]
+    """The messages and sampling settings of one stage (`prefs`: the run's frozen document, typed or stored)."""
+    prefs = run_preferences(prefs)
+    behavior = prefs.ai_behavior[stage].values
+    template_entry = prefs.prompt_templates[stage]
+    template_text = template_entry.values.template_text or DEFAULT_TEMPLATES[stage]
     variables = template_variables(brief=brief, prefs=prefs)
-    system_parts = [STAGE_ROLES[stage], audience_guidance(prefs["audienceProfile"]["values"])]
+    system_parts = [STAGE_ROLES[stage], audience_guidance(prefs.audience_profile.values)]
     if stage == "visual":
-        system_parts.append(visual_guidance(prefs["visualStyle"]["values"]))
-    policy = policy_guidance(prefs["filteringPolicy"]["values"])
+        system_parts.append(visual_guidance(prefs.visual_style.values))
+    policy = policy_guidance(prefs.filtering_policy.values)
     if policy:
         system_parts.append(policy)
-    system_parts.append(f"Creativity vs consistency: {behavior['creativityVsConsistency']} "
+    system_parts.append(f"Creativity vs consistency: {behavior.creativity_vs_consistency} "
                         "(0 = most consistent, 1 = most creative).")
-    if behavior.get("systemPromptAddition"):
-        system_parts.append(behavior["systemPromptAddition"])
+    if behavior.system_prompt_addition:
+        system_parts.append(behavior.system_prompt_addition)
     system_parts.append(STAGE_FORMATS[stage])
     user = [integrations.template_fill(template_text=template_text, variables=variables), "", f"Brief: {brief}"]
     for name in EARLIER_OUTPUTS[stage]:
@@ -170,25 +172,24 @@ def build_stage_prompt(*, stage: str, brief: str, earlier: dict[str, str], prefs
         messages=[{"role": "system", "content": "\n\n".join(system_parts)},
                   {"role": "user", "content": "\n".join(user)}],
         sampling=sampling_for(behavior),
-        template_id=template_entry["id"],
+        template_id=template_entry.id,
         variables=variables,
     )
 
 
-def build_quality_prompt(*, script: str, brief: str, prefs: dict[str, Any]) -> StagePrompt:
+def build_quality_prompt(*, script: str, brief: str, prefs: Any) -> StagePrompt:
     """The refinement model, asked to score the final script as JSON."""
-    profile_entry = prefs["audienceProfile"]
-    profile = profile_entry["values"]
+    prefs = run_preferences(prefs)
+    profile = prefs.audience_profile.values
     system = (
-        "You are a strict reviewer of video scripts. Score the script from 0 to 10 on script quality, brand "
-        "compliance and engagement for its audience. Answer with one JSON object and nothing else: "
-        '{"scriptQuality": <0-10>, "brandCompliance": <0-10>, "engagement": <0-10>, "reasons": ["..."]}'
+        f"You are a strict reviewer of video scripts. Score the script from 0 to 10 on {labels_in_words()} "
+        f"for its audience. Answer with one JSON object and nothing else: {answer_example()}"
     )
-    brand = profile.get("brandVoiceGuidelines") or "none given"
-    user = (f"Audience: {audience_summary(profile, profile_entry['name'])}.\nBrand guidelines: {brand}.\n"
+    brand = profile.brand_voice_guidelines or "none given"
+    user = (f"Audience: {audience_summary(profile, prefs.audience_profile.name)}.\nBrand guidelines: {brand}.\n"
             f"Brief: {brief}\n\nScript:\n{script}")
-    behavior = prefs["aiBehavior"]["refinement"]["values"]
-    sampling = {"temperature": 0.0, "top_p": 1.0, "max_tokens": min(500, behavior["maxTokens"]),
+    behavior = prefs.ai_behavior["refinement"].values
+    sampling = {"temperature": 0.0, "top_p": 1.0, "max_tokens": min(500, behavior.max_tokens),
                 "frequency_penalty": 0.0, "presence_penalty": 0.0}
     return StagePrompt("quality", [{"role": "system", "content": system}, {"role": "user", "content": user}],
                        sampling, None)

@@ -1,4 +1,4 @@
-"""Reads of executed runs: stage rows, totals, artifacts as JSON and Markdown, the recent runs."""
+"""Reads of runs: one run, stage rows, totals, artifacts as JSON and Markdown, the recent runs, creators."""
 
 from __future__ import annotations
 
@@ -7,8 +7,16 @@ from typing import Any
 
 from django.db.models import QuerySet, Sum
 
-from ..models import FINAL_JOB_STATUSES, Job
-from .models import StageRun
+from aura_site.errors import NotFound
+
+from .models import FINAL_JOB_STATUSES, Job, StageRun
+
+
+def job_get(*, job_id: str) -> Job:
+    job = Job.objects.filter(pk=job_id).first()
+    if job is None:
+        raise NotFound(f"No job {job_id}.")
+    return job
 
 
 def stage_rows(job: Job) -> list[StageRun]:
@@ -90,3 +98,8 @@ def run_summary(job: Job) -> dict[str, Any]:
         "total_cost": float(getattr(job, "total_cost", None) or 0), "weighted_total": quality.get("weighted_total"),
         "created_at": job.created_at, "finished_at": job.finished_at,
     }
+
+
+def job_creators(*, job_ids: set[str]) -> dict[str, int]:
+    """Who created each of these runs (job id → user id), for runs with a known creator (for the costs app)."""
+    return dict(Job.objects.filter(pk__in=job_ids, created_by__isnull=False).values_list("pk", "created_by_id"))

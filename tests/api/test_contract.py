@@ -22,7 +22,7 @@ pytestmark = pytest.mark.django_db
 HUGE = "267254713501937795072"
 WRITTEN_MODELS = [
     "costs.CostConfiguration", "costs.Price", "costs.PriceChange", "costs.CostOperation", "costs.BudgetTotal",
-    "costs.Hold", "costs.ExportJob", "costs.Alert", "models_selection.Job", "models_selection.ModelSelection",
+    "costs.Hold", "costs.ExportJob", "costs.Alert", "runs.Job", "models_selection.ModelSelection",
     "models_selection.SelectionChange", "models_selection.Provider", "models_selection.ResolutionAudit",
     *[f"preferences.{k.model.__name__}" for k in KINDS],
 ]

@@ -10,7 +10,7 @@ import pytest
 from jsonschema_rs import Draft202012Validator
 
 from costs.models import CostOperation
-from models_selection.models import Job, JobStatus
+from models_selection.runs.models import Job, JobStatus
 
 from .test_contract import assert_error_shape
 

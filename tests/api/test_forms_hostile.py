@@ -14,7 +14,7 @@ import pytest
 from django.test import Client
 
 from costs.models import CostOperation
-from models_selection.models import Job
+from models_selection.runs.models import Job
 from preferences.kinds import KINDS
 from preferences.models import CustomAudienceProfile, CustomPromptTemplate
 

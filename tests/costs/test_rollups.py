@@ -22,7 +22,7 @@ from aura_site.models import ApiToken
 from costs import services
 from costs.models import BudgetTotal, CostOperation, CostRollup
 from costs.rollups import micros, rollups_rebuild
-from models_selection.models import Job
+from models_selection.runs.models import Job
 
 pytestmark = pytest.mark.django_db
 BASE = "/api/cost-tracking"

@@ -9,8 +9,10 @@ from playwright.sync_api import expect
 
 from costs.models import ExportJob
 from models_selection import services as model_services
-from models_selection.models import Job, ProbeResult
+from models_selection.models import ProbeResult
 from models_selection.resolver import RunOverride
+from models_selection.runs import planning
+from models_selection.runs.models import Job
 from preferences.kinds import KINDS
 from preferences.models import ContentFilteringPolicy, CustomAudienceProfile
 from tests.conftest import ApiClient, _token_for
@@ -35,7 +37,7 @@ def _world(owner) -> dict[str, str]:
     model_services.provider_update(name="OpenAI", api_key="sk-test")
     model_services.selection_set(scope="Global", stage="", provider="OpenAI", model_id="gpt-4o-mini")
     model_services.selection_set(scope="Stage", stage="script", provider="OpenAI", model_id="gpt-4o", pin=True)
-    model_services.job_plan(brief="A video about tides", model_overrides={
+    planning.job_plan(brief="A video about tides", model_overrides={
         "script": RunOverride("Anthropic", "claude-3-opus", True)}, project_id=None, allow_auto_fallback=False)
     api = ApiClient(_token_for(owner))
     api.put("/api/cost-tracking/configuration", {"overallMonthlyBudget": 10, "providerBudgets": {"OpenAI": 4},
@@ -152,7 +154,7 @@ def test_a_double_click_starts_one_probe_and_one_export(page, live_server, owner
 
 def test_a_blocked_run_without_an_alternative_neither_offers_nor_focuses_apply(page, live_server, owner, sign_in):
     # No provider has a key: nothing is available, so nothing can be recommended.
-    model_services.job_plan(brief="Tides", model_overrides={"script": RunOverride("Anthropic", "claude-3-opus", True)},
+    planning.job_plan(brief="Tides", model_overrides={"script": RunOverride("Anthropic", "claude-3-opus", True)},
                             project_id=None, allow_auto_fallback=False)
     sign_in("owner", "owner-pass-123")
     page.set_viewport_size(PHONE)

@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from models_selection import services as model_services
-from models_selection.models import Job
+from models_selection.runs.models import Job
 from tests.conftest import ApiClient, _token_for
 from tests.fake_provider import GOOD_KEY
 

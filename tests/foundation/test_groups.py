@@ -8,7 +8,7 @@ from django.contrib.auth.models import Group
 pytestmark = pytest.mark.django_db
 
 READS = ["/api/cost-tracking/current-period", "/api/models/audit-log", "/api/cost-tracking/configuration",
-         "/api/models/providers"]
+         "/api/models/providers", "/api/jobs"]
 
 
 @pytest.fixture
@@ -46,6 +46,8 @@ def test_the_groups_exist_after_migrating_and_editors_do_not_manage_tokens():
     codenames = set(editors.permissions.values_list("codename", flat=True))
 
     assert {"change_costconfiguration", "change_provider", "add_hold", "delete_hold"} <= codenames
+    runs = set(editors.permissions.filter(content_type__app_label="runs").values_list("codename", flat=True))
+    assert {"add_job", "change_job", "view_job", "view_stagerun", "view_jobdecision"} <= runs
     assert "add_apitoken" not in codenames and "view_apitoken" in codenames
     viewer_codenames = set(Group.objects.get(name="Viewers").permissions.values_list("codename", flat=True))
     assert viewer_codenames and all(c.startswith("view_") for c in viewer_codenames)

@@ -9,7 +9,8 @@ import sys
 import pytest
 
 from aura_site.cli import main
-from models_selection.models import Job, ResolutionAudit
+from models_selection.models import ResolutionAudit
+from models_selection.runs.models import Job
 
 from .factories import SelectionFactory
 

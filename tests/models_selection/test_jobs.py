@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from models_selection.models import Job, JobDecision, ResolutionAudit
+from models_selection.models import ResolutionAudit
+from models_selection.runs.models import Job, JobDecision
 
 pytestmark = pytest.mark.django_db
 

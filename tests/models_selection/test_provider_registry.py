@@ -13,10 +13,11 @@ import pytest
 
 from costs.models import Price
 from models_selection import providers, services
-from models_selection.models import CatalogModel, Job, Provider, ProviderKind
+from models_selection.models import CatalogModel, Provider, ProviderKind
 from models_selection.providers.base import ProbeRequest, path_segment
 from models_selection.providers.openai_sdk import OpenAISDKProvider, positive_int
 from models_selection.runs.clients import chat
+from models_selection.runs.models import Job
 from models_selection.schemas import ProviderKindName
 from tests.fake_provider import GOOD_KEY
 

@@ -12,8 +12,10 @@ import pytest
 
 from aura_site.errors import ValidationFailed
 from models_selection import services
-from models_selection.models import CatalogModel, Job, SelectionSettings
+from models_selection.models import CatalogModel, SelectionSettings
 from models_selection.resolver import Resolution, RunOverride
+from models_selection.runs import decisions, planning
+from models_selection.runs.models import Job
 
 from .conftest import _model
 from .factories import SelectionFactory
@@ -330,15 +332,15 @@ def test_a_run_override_round_trips_with_its_pin():
 def test_a_retried_job_keeps_its_pinned_override_and_is_never_substituted(world):
     SelectionFactory(scope="Global", stage="", provider="OpenAI", model_id="gpt-4o")
     overrides = {"script": RunOverride("OpenAI", "gpt-4.1", pin=True)}
-    plan = services.job_plan(brief="A short film about tides.", model_overrides=overrides, project_id=None,
+    plan = planning.job_plan(brief="A short film about tides.", model_overrides=overrides, project_id=None,
                              allow_auto_fallback=False)
     job = Job.objects.get(pk=plan.job.id)
     assert job.status == "Blocked"
     assert job.model_overrides == {"script": {"provider": "OpenAI", "modelId": "gpt-4.1", "pin": True}}
-    still = services.job_decide(job_id=job.id, decision="retry")
+    still = decisions.job_decide(job_id=job.id, decision="retry")
     assert still.blocked and still.resolutions[0].model_id == "gpt-4.1" and still.resolutions[0].is_blocked
     CatalogModel.objects.filter(model_id="gpt-4.1").update(last_probe_ok=True)
-    fixed = services.job_decide(job_id=job.id, decision="retry")
+    fixed = decisions.job_decide(job_id=job.id, decision="retry")
     script = fixed.resolutions[0]
     assert not fixed.blocked
     assert (script.source, script.provider, script.model_id, script.is_pinned) == (
@@ -350,7 +352,7 @@ def test_a_retried_job_keeps_its_pinned_override_and_is_never_substituted(world)
 
 
 def test_a_blocked_resolution_is_stored_with_its_alternatives(world):
-    plan = services.job_plan(brief="Tides.", model_overrides={"script": RunOverride("OpenAI", "gpt-4.1", pin=True)},
+    plan = planning.job_plan(brief="Tides.", model_overrides={"script": RunOverride("OpenAI", "gpt-4.1", pin=True)},
                              project_id=None, allow_auto_fallback=False)
     stored = Job.objects.get(pk=plan.job.id).resolutions[0]
     assert stored["alternatives"][:2] == [{"provider": "OpenAI", "model_id": "gpt-4o-mini"},

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from aura_site.cli import main
-from models_selection.models import Job
+from models_selection.runs.models import Job
 from preferences.kinds import KINDS_BY_KEY
 from preferences.services import preference_create
 

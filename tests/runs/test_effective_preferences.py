@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from models_selection.models import Job
 from models_selection.runs.effective import PreferenceChoices, effective_preferences_resolve
+from models_selection.runs.models import Job
 from preferences.kinds import KINDS_BY_KEY
 from preferences.models import CustomAudienceProfile
 from preferences.services import preference_create, preference_select, preference_update

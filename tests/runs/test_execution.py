@@ -7,10 +7,10 @@ from decimal import ROUND_HALF_UP, Decimal
 import pytest
 
 from costs.models import BudgetTotal, CostOperation, Hold
-from models_selection.models import CatalogModel, Job, ResolutionAudit
+from models_selection.models import CatalogModel, ResolutionAudit
 from models_selection.runs.execution import run_execute
 from models_selection.runs.metering import call_cost
-from models_selection.runs.models import StageRun
+from models_selection.runs.models import Job, StageRun
 from preferences.kinds import KINDS_BY_KEY
 from preferences.services import preference_create, preference_select
 

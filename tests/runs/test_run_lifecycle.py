@@ -12,11 +12,10 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from costs.models import BudgetTotal, CostOperation, Hold
-from models_selection import integrations
-from models_selection.models import Job
+from models_selection.runs import integrations
 from models_selection.runs.execution import run_start
 from models_selection.runs.lifecycle import QUEUED_RESEND_AFTER, run_work
-from models_selection.runs.models import StageRun
+from models_selection.runs.models import Job, StageRun
 
 pytestmark = pytest.mark.django_db
 BRIEF = "Why the sky is blue, for curious ten-year-olds"

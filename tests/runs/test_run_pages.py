@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from models_selection.models import Job
+from models_selection.runs.models import Job
 
 pytestmark = pytest.mark.django_db
 BRIEF = "Tides and the moon"
@@ -100,7 +100,7 @@ def test_admins_see_each_stage_request_in_admin_without_keys(run_world, owner_ap
     with django_capture_on_commit_callbacks(execute=True):
         job_id = owner_api.post("/api/jobs", {"brief": BRIEF, "start": True}).json()["jobId"]
 
-    page = browser.get(f"/admin/models_selection/job/{job_id}/change/").content.decode()
+    page = browser.get(f"/admin/runs/job/{job_id}/change/").content.decode()
 
     assert "Answer with the script only." in page and "fake-claude" in page
     assert "sk-good" not in page

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from models_selection.models import Job
+from models_selection.runs.models import Job
 
 pytestmark = pytest.mark.django_db
 BRIEF = "What makes a volcano erupt"

@@ -13,9 +13,8 @@ from django.db import connection
 
 from costs.models import BudgetTotal, CostOperation
 from costs.services import configuration_update
-from models_selection.models import Job
 from models_selection.runs.execution import run_execute, run_start
-from models_selection.runs.models import StageRun
+from models_selection.runs.models import Job, StageRun
 from preferences.kinds import KINDS_BY_KEY
 from preferences.services import preference_create
 

@@ -10,7 +10,8 @@ from django.test import Client
 from django.utils import timezone
 
 from costs.models import CostOperation, Price
-from models_selection.models import Job, ResolutionAudit
+from models_selection.models import ResolutionAudit
+from models_selection.runs.models import Job
 from preferences.kinds import KINDS
 from preferences.models import ContentFilteringPolicy, CustomAudienceProfile
 

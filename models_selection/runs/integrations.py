@@ -1,4 +1,4 @@
-"""Where a run meets the other apps: the active filtering policy (preferences) and cost holds (costs)."""
+"""Where a run meets the other apps: preferences (policies, kinds, templates) and costs (prices, holds, ledger)."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ def cost_hold_release(*, job) -> None:
     cost_services.hold_release_if_any(job_id=str(job.id))
 
 
-# --- What runs (models_selection.runs) need from preferences -------------------------------------------
+# --- What runs need from preferences -------------------------------------------------------------
 
 
 def preference_kind(key: str):
