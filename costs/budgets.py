@@ -43,17 +43,20 @@ class ScopeKind:
     name: str  # BudgetTotal.scope
     keys: Callable[[CostConfiguration, list[str], str], list[str]]  # (config, providers, project) → keys
     budget: Callable[[Budget, str], Decimal | None]
+    configured: Callable[[CostConfiguration], list[str]]  # the keys with a budget, shown even before spending
     by_provider: bool = False  # counts each provider's part of an amount, not the whole of it
 
 
 SCOPE_KINDS = (
-    ScopeKind(BudgetTotal.OVERALL, lambda config, providers, project: [""],
-              lambda budget, key: budget.config.overall_monthly_budget),
-    ScopeKind(BudgetTotal.PROVIDER, lambda config, providers, project: list(providers),
-              lambda budget, key: budget.provider_budget(key), by_provider=True),
+    ScopeKind(BudgetTotal.OVERALL, keys=lambda config, providers, project: [""],
+              budget=lambda budget, key: budget.config.overall_monthly_budget,
+              configured=lambda config: [""]),
+    ScopeKind(BudgetTotal.PROVIDER, keys=lambda config, providers, project: list(providers),
+              budget=lambda budget, key: budget.provider_budget(key),
+              configured=lambda config: list(config.provider_budgets or {}), by_provider=True),
     ScopeKind(BudgetTotal.PROJECT,
-              lambda config, providers, project: [project] if config.enable_project_tracking and project else [],
-              lambda budget, key: None),
+              keys=lambda config, providers, project: [project] if config.enable_project_tracking and project else [],
+              budget=lambda budget, key: None, configured=lambda config: []),
 )
 KINDS = {kind.name: kind for kind in SCOPE_KINDS}
 
@@ -146,18 +149,17 @@ class Budget:
                 for kind in SCOPE_KINDS for key in kind.keys(self.config, providers, project_id)]
 
     def report_scopes(self, keys: Iterable[tuple[str, str]]) -> list[Scope]:
-        """The scopes a period shows: overall, each provider with a total or a budget, each project with a total.
+        """The scopes a period shows, kind by kind: each with a total (`keys`: its (scope, key) pairs) or a budget.
 
-        `keys` are the (scope, key) pairs that have a total (or a pace); providers and projects are sorted.
+        A configured key is left out when a total has it in another case; keys are sorted within a kind.
         """
         keys = set(keys)
-        providers = {k for s, k in keys if s == BudgetTotal.PROVIDER}
-        providers |= {name for name in self.config.provider_budgets or {}
-                      if not any(p.lower() == name.lower() for p in providers)}
-        projects = sorted(k for s, k in keys if s == BudgetTotal.PROJECT and k)
-        return [Scope(BudgetTotal.OVERALL, "", self.config.overall_monthly_budget)] + [
-            Scope(BudgetTotal.PROVIDER, p, self.provider_budget(p)) for p in sorted(providers)] + [
-            Scope(BudgetTotal.PROJECT, p, None) for p in projects]
+        found = []
+        for kind in SCOPE_KINDS:
+            seen = {k for s, k in keys if s == kind.name}
+            seen |= {k for k in kind.configured(self.config) if not any(s.lower() == k.lower() for s in seen)}
+            found += [Scope(kind.name, key, kind.budget(self, key)) for key in sorted(seen)]
+        return found
 
     def enforced(self, *, reserved: bool = False) -> bool:
         """Whether a budget refuses: under a hard limit, except spend already made against a reservation."""

@@ -164,6 +164,22 @@ MODEL_STAGE = {"ScriptGeneration": "script", "script": "script", "Visuals": "vis
 QUALITY_LEVELS = ("draft", "standard", "premium")
 
 
+QUALITY_IMPACT = {
+    "draft": "Noticeably simpler output: the cheapest models and voices are used.",
+    "standard": "Slight reduction in output creativity, but maintains overall video quality",
+    "premium": "No quality reduction: models and voices are kept.",
+}
+
+
+def _target(price: Price | None, desired_quality: str, llm: list[Price], tts: list[Price]) -> Price | None:
+    """The price to switch a stage's model or voice to at this quality (cheapest first lists); None: keep it."""
+    if price is not None and price.provider_type == ProviderType.LLM and desired_quality != "premium" and llm:
+        return llm[0] if desired_quality == "draft" else (_llm_alternative(price, llm) or price)
+    if price is not None and price.provider_type == ProviderType.TTS and desired_quality != "premium" and tts:
+        return tts[0]
+    return None
+
+
 def optimize_budget(*, budget_limit: Decimal, desired_quality: str, deadline_minutes: int | None,
                     pinned: dict[str, tuple[str, str]], days: int = 30, currency: str | None = None
                     ) -> dict[str, Any]:
@@ -193,11 +209,7 @@ def optimize_budget(*, budget_limit: Decimal, desired_quality: str, deadline_min
     for (stage, provider, model), group in sorted(_group(rows).items()):
         cost = sum((r["cost"] for r in group), ZERO) / runs
         price = price_for(table, provider, model)
-        target = None
-        if price is not None and price.provider_type == ProviderType.LLM and desired_quality != "premium" and llm:
-            target = llm[0] if desired_quality == "draft" else (_llm_alternative(price, llm) or price)
-        elif price is not None and price.provider_type == ProviderType.TTS and desired_quality != "premium" and tts:
-            target = tts[0]
+        target = _target(price, desired_quality, llm, tts)
         if target is None or target is price:
             after += cost
             continue
@@ -233,11 +245,7 @@ def optimize_budget(*, budget_limit: Decimal, desired_quality: str, deadline_min
     max_tokens = 2000 if (after > budget_limit and desired_quality != "premium") else None
     if max_tokens:
         changes.append("Limit completions to 2,000 tokens per operation")
-    quality = {
-        "draft": "Noticeably simpler output: the cheapest models and voices are used.",
-        "standard": "Slight reduction in output creativity, but maintains overall video quality",
-        "premium": "No quality reduction: models and voices are kept.",
-    }[desired_quality]
+    quality = QUALITY_IMPACT[desired_quality]
     return {
         "estimatedCostBefore": float(money(before)), "estimatedCostAfter": float(money(after)),
         "estimatedSavings": float(money(before - after)), "budgetLimit": float(budget_limit),
