@@ -8,13 +8,15 @@ retries (see the CELERY_* settings), so `enqueue` either publishes at once or ra
 again when the message could not be sent, so a failed enqueue leaves nothing behind.
 
 With `on_commit=True` the message is sent after the current transaction commits (and not at all if it
-rolls back); the caller's work is then already saved, so a broker that cannot be reached is logged, not
-raised, and the rows it would have started stay as they are for a retry or the sweeper.
+rolls back). The caller's work is then already saved, so a broker that cannot be reached is logged, not
+raised: the rows the task would have worked on stay as they were committed (e.g. a webhook delivery stays
+PENDING in the delivery log).
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -34,10 +36,19 @@ logger = logging.getLogger(__name__)
 BROKER_ERRORS = (KombuError, RedisError, OSError, RuntimeError)
 
 
+_discovery = threading.Lock()
+
+
 def registered(name: str) -> Task:
-    """The task registered under `name` (loading every app's tasks module the first time one is missing)."""
+    """The task registered under `name` (loading every app's tasks module the first time one is missing).
+
+    One thread discovers while the others wait: Celery runs its discovery once, so a thread that did not
+    wait could look the name up before the module defining it has finished loading.
+    """
     if name not in app.tasks:
-        app.loader.import_default_modules()  # Celery's own (otherwise lazy) discovery of `<app>.tasks`
+        with _discovery:
+            if name not in app.tasks:
+                app.loader.import_default_modules()  # Celery's own (otherwise lazy) discovery of `<app>.tasks`
     return app.tasks[name]
 
 
@@ -68,4 +79,4 @@ def _send_after_commit(task: Task | str, args: tuple, kwargs: dict[str, Any], co
     try:
         enqueue(task, *args, countdown=countdown, **kwargs)
     except ServiceUnavailable:
-        pass  # logged by enqueue; what was committed stays queued in the database for a later attempt
+        pass  # logged by enqueue; what was committed stays as it is
