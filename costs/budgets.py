@@ -161,11 +161,11 @@ class Budget:
             found += [Scope(kind.name, key, kind.budget(self, key)) for key in sorted(seen)]
         return found
 
-    def enforced(self, *, reserved: bool = False) -> bool:
+    def enforced(self, *, reserved: bool) -> bool:
         """Whether a budget refuses: under a hard limit, except spend already made against a reservation."""
         return self.config.hard_budget_limit and not reserved
 
-    def limit(self, scope: Scope, *, reserved: bool = False) -> Decimal | None:
+    def limit(self, scope: Scope, *, reserved: bool) -> Decimal | None:
         """The most a scope's spent + held may reach after an amount (None: nothing refuses it)."""
         return scope.budget if self.enforced(reserved=reserved) else None
 
@@ -235,8 +235,7 @@ def budget_decision(*, amount: Decimal, by_provider: dict[str, Decimal], at: dt.
         part = scope.share(amount, by_provider)
         verdict = budget.check(scope, spent=total.spent if total else ZERO, held=total.held if total else ZERO,
                                amount=part)
-        if SEVERITY[verdict.decision] > SEVERITY[decision]:
-            decision = verdict.decision
+        decision = max(decision, verdict.decision, key=SEVERITY.__getitem__)
         cur = budget.currency
         if verdict.over:
             reasons.append(f"The {scope.label} ({format_money(scope.budget, cur)}) would be exceeded: "

@@ -10,8 +10,8 @@ from decimal import Decimal as D
 
 import pytest
 
-from costs.budgets import ALLOW, BLOCK, WARN, Budget, Scope, budget_for, total_refusal
-from costs.models import CostConfiguration
+from costs.budgets import ALLOW, BLOCK, WARN, Budget, Scope, Verdict, budget_at, budget_for, lock_totals, total_refusal
+from costs.models import BudgetTotal, CostConfiguration
 
 WINDOW = (dt.datetime(2026, 11, 1, tzinfo=dt.UTC), dt.datetime(2026, 12, 1, tzinfo=dt.UTC))
 
@@ -89,15 +89,17 @@ def test_past_the_budget_a_soft_limit_or_reserved_spend_warns_instead_of_blockin
 
 
 def test_a_scope_without_a_budget_always_allows_and_no_thresholds_means_one_at_100_percent():
-    assert _budget().check(Scope("project", "p", None), spent=D(9**9), held=D(0), amount=D(1)).decision == ALLOW
+    scope = Scope("project", "p", None)
+    unbudgeted = _budget().check(scope, spent=D(9**9), held=D(2), amount=D(1))
+    assert unbudgeted == Verdict(ALLOW, scope, D(9**9), D(2), D(1), over=False, reached=None)
     verdict = _budget(alert_thresholds=[]).check(Scope("overall", "", D(10)), spent=D(9), held=D(0), amount=D(1))
     assert (verdict.decision, verdict.reached) == (WARN, 100)
 
 
 def test_the_402_names_the_amount_the_scope_and_its_numbers_for_an_operation_and_for_a_hold():
-    verdict = _budget(currency="EUR").check(Scope("provider", "Lingo", D("4.5")), spent=D(4), held=D("0.25"),
+    verdict = _budget(currency="EUR").check(Scope("provider", "Lingo", D("4.5")), spent=D("4.004"), held=D("0.25"),
                                             amount=D("0.2525"))
-    numbers = {"spent": 4.0, "held": 0.25, "budget": 4.5, "operationCost": 0.2525, "scope": "provider",
+    numbers = {"spent": 4.004, "held": 0.25, "budget": 4.5, "operationCost": 0.2525, "scope": "provider",
                "key": "Lingo"}
     operation = verdict.refusal("EUR", idempotency_key="k1")
     assert operation.detail == ("Hard budget limit: this operation (€0.2525) would take the provider 'Lingo' "
@@ -110,3 +112,17 @@ def test_the_402_names_the_amount_the_scope_and_its_numbers_for_an_operation_and
     refused = total_refusal((WINDOW[0], "overall", ""))
     assert (refused.detail, refused.extra) == ("Hard budget limit: a running total would pass its budget.",
                                                {"scope": "overall", "key": ""})
+
+
+@pytest.mark.django_db
+def test_the_budget_in_force_and_the_totals_locked_are_those_of_the_period_asked_for():
+    CostConfiguration.objects.create(user_id="default", overall_monthly_budget=D(7), period_type="Monthly")
+    budget = budget_at(dt.datetime(2026, 11, 10, 12, tzinfo=dt.UTC))
+    assert budget.scopes() == [Scope("overall", "", D(7))] and budget.period_start.month == 11
+    october = budget_at(dt.datetime(2026, 10, 10, 12, tzinfo=dt.UTC)).period_start
+    BudgetTotal.objects.create(period_start=october, scope="overall", key="", spent=D(3))
+    BudgetTotal.objects.create(period_start=budget.period_start, scope="provider", key="Lingo", spent=D(1))
+    locked = lock_totals({(budget.period_start, "overall", ""), (budget.period_start, "provider", "Lingo")})
+    assert {key: row.spent for key, row in locked.items()} == {
+        (budget.period_start, "overall", ""): D(0), (budget.period_start, "provider", "Lingo"): D(1)}
+    assert lock_totals(set()) == {}
