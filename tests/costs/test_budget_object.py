@@ -10,7 +10,21 @@ from decimal import Decimal as D
 
 import pytest
 
-from costs.budgets import ALLOW, BLOCK, WARN, Budget, Scope, Verdict, budget_at, budget_for, lock_totals, total_refusal
+from aura_site.errors import ValidationFailed
+from costs.budgets import (
+    ALLOW,
+    BLOCK,
+    TOTAL_CAPACITY,
+    WARN,
+    Budget,
+    Scope,
+    Verdict,
+    budget_at,
+    budget_for,
+    lock_totals,
+    total_capacity_check,
+    total_refusal,
+)
 from costs.models import BudgetTotal, CostConfiguration
 
 WINDOW = (dt.datetime(2026, 11, 1, tzinfo=dt.UTC), dt.datetime(2026, 12, 1, tzinfo=dt.UTC))
@@ -122,7 +136,19 @@ def test_the_budget_in_force_and_the_totals_locked_are_those_of_the_period_asked
     october = budget_at(dt.datetime(2026, 10, 10, 12, tzinfo=dt.UTC)).period_start
     BudgetTotal.objects.create(period_start=october, scope="overall", key="", spent=D(3))
     BudgetTotal.objects.create(period_start=budget.period_start, scope="provider", key="Lingo", spent=D(1))
+    BudgetTotal.objects.create(period_start=budget.period_start, scope="project", key="Lingo", spent=D(5))
     locked = lock_totals({(budget.period_start, "overall", ""), (budget.period_start, "provider", "Lingo")})
     assert {key: row.spent for key, row in locked.items()} == {
         (budget.period_start, "overall", ""): D(0), (budget.period_start, "provider", "Lingo"): D(1)}
     assert lock_totals(set()) == {}
+
+
+def test_a_running_total_may_reach_what_its_column_holds_and_not_a_millionth_more():
+    total = BudgetTotal(scope="overall", spent=TOTAL_CAPACITY - D(3), held=D(2))
+    total_capacity_check(total, D(1), field="cost")
+    with pytest.raises(ValidationFailed) as refused:
+        total_capacity_check(total, D("1.000001"), field="cost")
+    assert refused.value.errors[0].field == "cost"
+    assert refused.value.errors[0].message == (
+        "1.000001 would take the period's overall total past 99999999.999999, the most it can hold "
+        "(99999996.999999 spent, 2.000000 held)")
