@@ -8,16 +8,16 @@ from benchmarks.harness import Harness, analyze, main, median_time, seed_operati
 
 
 def run(h: Harness) -> None:
-    from costs import selectors, services
+    from costs import budgets, configuration, ledger, selectors
     from costs.models import CostOperation
 
-    services.configuration_update(data={"overall_monthly_budget": Decimal("1000"),
-                                        "provider_budgets": {"OpenAI": 500}, "hard_budget_limit": True})
-    services.operations_record(operations=[{"idempotency_key": "budget-seed", "stage": "script",
-                                            "provider": "OpenAI", "cost": Decimal("1")}])
+    configuration.configuration_update(data={"overall_monthly_budget": Decimal("1000"),
+                                             "provider_budgets": {"OpenAI": 500}, "hard_budget_limit": True})
+    ledger.operations_record(operations=[{"idempotency_key": "budget-seed", "stage": "script",
+                                          "provider": "OpenAI", "cost": Decimal("1")}])
 
     def decide() -> None:
-        services.budget_decision(amount=Decimal("2"), by_provider={"OpenAI": Decimal("2")})
+        budgets.budget_decision(amount=Decimal("2"), by_provider={"OpenAI": Decimal("2")})
 
     small_rows = h.size("ledger_small")
     seed_operations("ledger", small_rows)

@@ -15,11 +15,11 @@ import json, os, resource, sys, time
 sys.path.insert(0, {root!r})
 import django
 django.setup()
-from costs.exports import export_write
+from costs.export_lifecycle import export_run
 from costs.models import ExportJob
 export = ExportJob.objects.create(job_id={job!r}, format="csv")
 started = time.perf_counter()
-export_write(export_id=str(export.id))
+export_run(export_id=str(export.id))
 elapsed = time.perf_counter() - started
 export.refresh_from_db()
 print(json.dumps({{"seconds": elapsed, "rows": export.rows, "state": export.state,

@@ -127,7 +127,6 @@ def gunicorn(database_url: str, port: int) -> subprocess.Popen:
 def run(h: Harness) -> None:
     if shutil.which("wrk") is None:
         raise RuntimeError("wrk is not installed: run `make wrk` (Debian's wrk)")
-    from costs import services
     from costs.models import BudgetTotal, CostOperation
 
     token = api_user_token()
@@ -166,23 +165,23 @@ def run(h: Harness) -> None:
                          ok=failed == 0 and crowd.requests > 0 and crowd.p99 <= 10 * p50,
                          note=f"{failed} failed requests" if failed else f"{rps[name]:.0f} requests/s at 16, "
                                                                           f"{crowd.rps:.0f} at 64")
-            _hard_budget(h, base, script, token, services, BudgetTotal, CostOperation)
+            _hard_budget(h, base, script, token, BudgetTotal, CostOperation)
         finally:
             server.terminate()
             server.wait(timeout=30)
 
 
-def _hard_budget(h, base, script, token, services, BudgetTotal, CostOperation) -> None:
+def _hard_budget(h, base, script, token, BudgetTotal, CostOperation) -> None:
     from django.utils import timezone
 
+    from costs.configuration import configuration_get, configuration_update
     from costs.periods import period_window
 
-    config = services.configuration_get()
+    config = configuration_get()
     start = period_window(config, timezone.now())[0]
     row = BudgetTotal.objects.filter(period_start=start, scope=BudgetTotal.OVERALL, key="").first()
     before = (row.spent + row.held) if row else Decimal(0)
-    services.configuration_update(data={"overall_monthly_budget": before + Decimal("99.00"),
-                                        "hard_budget_limit": True})
+    configuration_update(data={"overall_monthly_budget": before + Decimal("99.00"), "hard_budget_limit": True})
     body = ('{"idempotencyKey": "hard-{n}", "jobId": "http-hard", "stage": "script", "provider": "OpenAI", '
             '"cost": 3.00}')
     wrk(f"{base}/api/cost-tracking/operations", script, ["POST", token, body], 64, max(2.0, h.seconds / 2))
@@ -196,7 +195,7 @@ def _hard_budget(h, base, script, token, services, BudgetTotal, CostOperation) -
     exact = ledger == Decimal("99.00") and accepted == 33 and total - before == ledger and same_count == 1
     h.report("http_hard_budget_64_clients", float(ledger), 99.0, ok=exact, rows=accepted,
              note=f"{accepted} x 3.00 accepted; running total +{total - before}; same key counted {same_count}x")
-    services.configuration_update(data={"overall_monthly_budget": None, "hard_budget_limit": False})
+    configuration_update(data={"overall_monthly_budget": None, "hard_budget_limit": False})
 
 
 if __name__ == "__main__":

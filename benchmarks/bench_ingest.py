@@ -12,12 +12,12 @@ def run(h: Harness) -> None:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from costs import services
+    from costs import ledger
     from costs.models import CostOperation
 
-    services.operations_record(operations=[_op("warm-0")])
+    ledger.operations_record(operations=[_op("warm-0")])
     with CaptureQueriesContext(connection) as captured:
-        services.operations_record(operations=[_op("one-0", job_id="job-q")])
+        ledger.operations_record(operations=[_op("one-0", job_id="job-q")])
     statements = [q for q in captured.captured_queries
                   if not q["sql"].upper().startswith(("BEGIN", "COMMIT", "SAVEPOINT", "RELEASE"))]
     h.report("ingest_queries_one_operation", len(statements), 6, most=1.0, rows=1)
@@ -29,7 +29,7 @@ def run(h: Harness) -> None:
                for b in range(batches)]
     started = time.perf_counter()
     for batch in payload:
-        services.operations_record(operations=batch)
+        ledger.operations_record(operations=batch)
     ours = time.perf_counter() - started
     count = batches * size
     assert CostOperation.objects.filter(idempotency_key__startswith="b").count() == count
@@ -49,7 +49,7 @@ def _lock_time(h: Harness) -> None:
 
     from django.db import transaction
 
-    from costs import services
+    from costs import ledger
     from costs.ledger_sql import TotalChange, totals_add
     from costs.models import BudgetTotal
 
@@ -61,7 +61,7 @@ def _lock_time(h: Harness) -> None:
             totals_add({key: TotalChange(Decimal("0.001"), Decimal(0), Decimal("1000000"))})
 
     def whole() -> None:
-        services.operations_record(operations=[_op(f"lock-{next(counter)}", job_id="job-lock")])
+        ledger.operations_record(operations=[_op(f"lock-{next(counter)}", job_id="job-lock")])
 
     rounds = max(5, h.rounds * 40)
     locked, write = median_time(hold, rounds), median_time(whole, rounds)

@@ -33,7 +33,7 @@ def hand_written(job: str) -> list[list[tuple]]:
 
 
 def _same_numbers(summary: dict, answers: list[list[tuple]]) -> bool:
-    from costs.services import money
+    from costs.money import money
 
     total, saved, count, hits, tokens_in, tokens_out = answers[0][0]
     stats = summary["tokenStats"]

@@ -9,7 +9,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from aura_site.admin import ReadOnlyAdmin
 from aura_site.supported_dates import validate_supported
 
-from . import services
+from . import pricing
 from .models import Alert, BudgetTotal, CostConfiguration, CostOperation, ExportJob, Hold, Price, PriceChange
 
 
@@ -33,8 +33,8 @@ class PriceAdmin(SimpleHistoryAdmin):
     readonly_fields = ["source", "set_at", "set_by"]
 
     def save_model(self, request, obj, form, change) -> None:
-        data = {name: form.cleaned_data[name] for name in services.PRICE_FIELDS if name in form.cleaned_data}
-        services.price_set(provider_name=obj.provider_name, model_id=obj.model_id, data=data, user=request.user,
+        data = {name: form.cleaned_data[name] for name in pricing.PRICE_FIELDS if name in form.cleaned_data}
+        pricing.price_set(provider_name=obj.provider_name, model_id=obj.model_id, data=data, user=request.user,
                            source="admin")
 
 

@@ -13,10 +13,10 @@ from django.utils import timezone
 
 from aura_site.errors import ValidationFailed
 
+from .configuration import configuration_get
 from .models import CostRollup
 from .periods import period_window
 from .rollups import MICROS, local_day
-from .services import configuration_get
 
 # What `by=` groups on, and the rollup column holding it.
 DIMENSIONS = {"provider": "provider", "model": "model", "stage": "stage", "project": "project_id", "user": "user_key"}

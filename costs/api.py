@@ -17,7 +17,7 @@ from aura_site.pagination import DEFAULT_PAGE_SIZE, PageLimit, PageOffset
 from aura_site.schemas import READ_ERRORS, WRITE_ERRORS, CamelInSchema, DbId, ErrorOut
 from aura_site.supported_dates import SupportedDateTime
 
-from . import selectors, services
+from . import alerts, budgets, configuration, estimates, exports, holds, ledger, optimizer, pricing, selectors
 from .forecast import period_forecast
 from .models import Alert, CostConfiguration, CostOperation, ExportJob, Hold, Price
 from .schemas import (
@@ -54,14 +54,14 @@ BUDGET_ERRORS = {**WRITE_ERRORS, 402: ErrorOut}
 
 @router.get("/configuration", response={200: ConfigurationOut, **READ_ERRORS}, auth=read_access(CostConfiguration))
 def get_configuration(request: HttpRequest):
-    return services.configuration_get()
+    return configuration.configuration_get()
 
 
 @router.put("/configuration", response={200: ConfigurationOut, **WRITE_ERRORS},
             auth=write_access(CostConfiguration, "change"))
 def put_configuration(request: HttpRequest, payload: ConfigurationIn):
     """Update the budget configuration (full or partial)."""
-    return services.configuration_update(data=payload.model_dump(exclude_unset=True))
+    return configuration.configuration_update(data=payload.model_dump(exclude_unset=True))
 
 
 @router.get("/pricing", response={200: list[PriceOut], **READ_ERRORS}, auth=read_access(Price))
@@ -79,7 +79,7 @@ def _set_price(request: HttpRequest, provider_name: str, model_id: str, payload:
         raise ValidationFailed.on("modelId", "must match the model in the path")
     data = {k: v for k, v in body.items() if k not in {"provider_name", "model_id"}}
     data.setdefault("provider_type", payload.provider_type)
-    return services.price_set(provider_name=provider_name, model_id=model_id, data=data, user=request.user)
+    return pricing.price_set(provider_name=provider_name, model_id=model_id, data=data, user=request.user)
 
 
 @router.put("/pricing/{provider_name}", response={200: PriceOut, **WRITE_ERRORS}, auth=write_access(Price, "change"))
@@ -99,7 +99,7 @@ def put_model_price(request: HttpRequest, provider_name: str, model_id: str, pay
 def post_operations(request: HttpRequest, payload: Body[OperationsIn]):
     """Record one operation or a batch (≤ 1,000); a repeated idempotencyKey is acknowledged, not counted."""
     items = payload.operations if isinstance(payload, OperationBatchIn) else [payload]
-    return services.operations_record(operations=[i.model_dump() for i in items], user=request.user,
+    return ledger.operations_record(operations=[i.model_dump() for i in items], user=request.user,
                                       api_token=getattr(request.user, "api_token", None))
 
 
@@ -121,16 +121,16 @@ def get_operations(request: HttpRequest, filters: Query[OperationsQuery]):
              auth=read_access(CostOperation))
 def post_estimate(request: HttpRequest, payload: EstimateIn):
     """Worst-case cost of planned operations and whether the budget allows it; writes nothing."""
-    estimate = services.estimate_items([i.model_dump() for i in payload.operations])
-    decision = services.budget_decision(amount=estimate.total, by_provider=estimate.by_provider)
-    return {"estimated_cost": float(estimate.total), "currency": services.configuration_get().currency,
+    estimate = estimates.estimate_items([i.model_dump() for i in payload.operations])
+    decision = budgets.budget_decision(amount=estimate.total, by_provider=estimate.by_provider)
+    return {"estimated_cost": float(estimate.total), "currency": configuration.configuration_get().currency,
             "items": estimate.items, "unpriced": estimate.unpriced, **decision}
 
 
 @router.post("/holds", response={201: HoldOut, **BUDGET_ERRORS}, auth=write_access(Hold, "add"))
 def post_hold(request: HttpRequest, payload: HoldIn):
     """Reserve a run's worst-case cost against the budgets."""
-    hold = services.hold_place(
+    hold = holds.hold_place(
         job_id=payload.job_id, amount=payload.amount,
         plan=[i.model_dump() for i in payload.plan] if payload.plan else None,
         project_id=payload.project_id, provider=payload.provider, user=request.user)
@@ -140,7 +140,7 @@ def post_hold(request: HttpRequest, payload: HoldIn):
 @router.delete("/holds/{job_id}", response={200: HoldOut, **WRITE_ERRORS}, auth=write_access(Hold, "delete"))
 def delete_hold(request: HttpRequest, job_id: str):
     """Release what is left of a job's hold."""
-    return services.hold_release(job_id=job_id)
+    return holds.hold_release(job_id=job_id)
 
 
 @router.get("/current-period", response={200: CurrentPeriodOut, **READ_ERRORS}, auth=read_access(CostOperation))
@@ -162,7 +162,7 @@ def get_alerts(request: HttpRequest, unacknowledged: bool = False):
 @router.post("/alerts/{alert_id}/acknowledge", response={200: AlertOut, **WRITE_ERRORS},
              auth=write_access(Alert, "change"))
 def acknowledge_alert(request: HttpRequest, alert_id: DbId):
-    return services.alert_acknowledge(alert_id=alert_id, user=request.user)
+    return alerts.alert_acknowledge(alert_id=alert_id, user=request.user)
 
 
 @router.get("/run-summary/{job_id}", response={200: RunSummaryOut, **READ_ERRORS}, auth=read_access(CostOperation))
@@ -179,7 +179,7 @@ def get_run_summary(request: HttpRequest, job_id: str):
              auth=write_access(ExportJob, "add"))
 def post_export(request: HttpRequest, job_id: str, filters: Query[ExportQuery]):
     """Start writing a job's operations (or `all`, between `dateFrom` and `dateTo`) to CSV or JSON."""
-    export = services.export_start(job_id=job_id, fmt=filters.format, date_from=filters.date_from,
+    export = exports.export_start(job_id=job_id, fmt=filters.format, date_from=filters.date_from,
                                    date_to=filters.date_to, user=request.user)
     return Status(HTTPStatus.ACCEPTED, {"task_id": str(export.id)})
 
@@ -214,8 +214,8 @@ def download_export(request: HttpRequest, task_id: uuid.UUID):
              auth=read_access(CostOperation))
 def post_optimize_budget(request: HttpRequest, payload: OptimizeIn):
     """Before/after cost of a typical recent run and the changes that fit it to a budget."""
-    return selectors.optimize_budget(budget_limit=payload.budget_limit, desired_quality=payload.desired_quality,
-                                     deadline_minutes=payload.deadline_minutes, pinned=selectors.pinned_stages())
+    return optimizer.optimize_budget(budget_limit=payload.budget_limit, desired_quality=payload.desired_quality,
+                                     deadline_minutes=payload.deadline_minutes, pinned=optimizer.pinned_stages())
 
 
 from .analytics_api import router as analytics_router  # noqa: E402  (spend, breakdowns, forecast)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from aura_site.lookups import ask
+
 
 def attribute_operations(operations: list[dict[str, Any]], *, user=None, api_token=None) -> list[dict[str, Any]]:
     """The operations with `user_id` and `api_token_id` set.
@@ -17,8 +19,6 @@ def attribute_operations(operations: list[dict[str, Any]], *, user=None, api_tok
     if user_id is None:
         job_ids = {op["job_id"] for op in operations if op.get("job_id")}
         if job_ids:
-            from models_selection.runs.selectors import job_creators
-
-            creators = job_creators(job_ids=job_ids)
+            creators = ask("job_creators", job_ids=job_ids)
     return [{**op, "user_id": user_id if user_id is not None else creators.get(op.get("job_id") or ""),
              "api_token_id": token_id} for op in operations]

@@ -26,8 +26,11 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from aura_site.broker import enqueue
+from aura_site.errors import ServiceUnavailable
 from aura_site.heartbeat import heartbeat
 
+from .exports import WRITE_EXPORT, write_rows
 from .models import ExportJob
 
 logger = logging.getLogger(__name__)
@@ -75,8 +78,6 @@ def _fail(export: ExportJob, reason: str) -> None:
 
 def export_run(*, export_id: str, task_id: str = "") -> ExportJob | None:
     """Write one export if it is this task's to write; returns the row as it ends (None: no such export)."""
-    from .exports import write_rows
-
     export = _claim(export_id=export_id, task_id=task_id)
     if export is None:
         return ExportJob.objects.filter(pk=export_id).first()
@@ -106,11 +107,6 @@ def export_run(*, export_id: str, task_id: str = "") -> ExportJob | None:
 
 def exports_sweep(*, now=None) -> dict[str, int]:
     """Retry or fail exports whose worker died, resend lost ones, delete expired and stray files."""
-    from aura_site.broker import enqueue
-    from aura_site.errors import ServiceUnavailable
-
-    from .tasks import write_export
-
     now = now or timezone.now()
     counts = {"retried": 0, "failed": 0, "expired": 0, "files_removed": 0}
     resend: list[str] = []
@@ -137,7 +133,7 @@ def exports_sweep(*, now=None) -> dict[str, int]:
                 resend.append(str(export.pk))
     for export_id in resend:
         try:
-            enqueue(write_export, export_id)
+            enqueue(WRITE_EXPORT, export_id)
         except ServiceUnavailable:
             break  # the broker is down: the rows stay PENDING and the next sweep sends them
     retention = timedelta(hours=settings.AURA_EXPORT_RETENTION_HOURS)

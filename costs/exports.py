@@ -10,10 +10,13 @@ from django.db import connection, transaction
 from django.db.models import Count, F, Sum
 from django.db.models.expressions import RawSQL
 
+from aura_site.broker import enqueue
+from aura_site.errors import NotFound, ValidationFailed
+
 from . import csv_cells
 from .models import ZERO, CostOperation, ExportJob
-from .selectors import operations_suggestions
-from .services import money
+from .money import money
+from .optimizer import operations_suggestions
 
 COLUMNS = ["timestamp", "jobId", "projectId", "stage", "provider", "model", "inputTokens", "outputTokens",
            "characters", "images", "seconds", "cacheHit", "cost", "costSaved", "costSource", "idempotencyKey"]
@@ -23,9 +26,23 @@ FIELDS = ["timestamp", "job_id", "project_id", "stage", "provider", "model", "in
 CHUNK = 2000
 
 
-def _operations(export: ExportJob):
-    from .models import CostOperation
+WRITE_EXPORT = "costs.tasks.write_export"
 
+
+def export_start(*, job_id: str, fmt: str, date_from=None, date_to=None, user=None) -> ExportJob:
+    """Queue an export of a job's operations (or all, between dates); a task writes the file."""
+    if fmt not in {"csv", "json"}:
+        raise ValidationFailed.on("format", "must be 'csv' or 'json'")
+    if job_id != "all" and not CostOperation.objects.filter(job_id=job_id).exists():
+        raise NotFound(f"No operations recorded for job {job_id}.")
+    export = ExportJob.objects.create(job_id=job_id, format=fmt, date_from=date_from, date_to=date_to,
+                                      created_by=user)
+    # Broker down: 503 within seconds, and the row is removed again (no orphan PENDING export).
+    enqueue(WRITE_EXPORT, str(export.id), undo=export.delete)
+    return export
+
+
+def _operations(export: ExportJob):
     ops = CostOperation.objects.order_by("timestamp", "id")
     if export.job_id != "all":
         ops = ops.filter(job_id=export.job_id)
@@ -34,13 +51,6 @@ def _operations(export: ExportJob):
     if export.date_to:
         ops = ops.filter(timestamp__lt=export.date_to)
     return ops
-
-
-def export_write(*, export_id: str) -> ExportJob:
-    """Write one export now (the task's lifecycle: claim, heartbeat, temporary file, atomic rename)."""
-    from .export_lifecycle import export_run
-
-    return export_run(export_id=export_id)
 
 
 def write_rows(export: ExportJob, path) -> int:

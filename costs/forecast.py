@@ -12,10 +12,12 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
+from .alerts import raise_alerts
+from .budgets import budget_at
+from .configuration import configuration_get
 from .models import ZERO, Alert, BudgetTotal, CostRollup
-from .periods import period_window
+from .money import money
 from .rollups import MICROS, local_day
-from .services import configuration_get
 
 LOOKBACK_DAYS = 7
 # Less than an hour of history says little about a pace; never divide by less.
@@ -55,8 +57,8 @@ def scope_forecast(*, spent: Decimal, rate: Decimal, budget: Decimal | None, now
 def period_forecast(*, now: dt.datetime | None = None) -> dict[str, Any] | None:
     """The forecast of the budget period in force (None when no period is)."""
     now = now or timezone.now()
-    config = configuration_get()
-    window = period_window(config, now)
+    budget = budget_at(now)
+    config, window = budget.config, budget.window
     if window is None:
         return None
     start, end = window
@@ -70,26 +72,21 @@ def period_forecast(*, now: dt.datetime | None = None) -> dict[str, Any] | None:
         rows = recent.values(column).annotate(cost=Sum("cost_micros")).order_by()
         return {r[column]: Decimal(r["cost"] or 0) / MICROS / elapsed for r in rows}
 
-    by_provider, by_project = rates("provider"), rates("project_id")
-    overall_rate = sum(by_provider.values(), ZERO)
-    totals = list(BudgetTotal.objects.filter(period_start=start))
-    spent = {(t.scope, t.key): t.spent for t in totals}
-    budgets = {k.lower(): Decimal(str(v)) for k, v in (config.provider_budgets or {}).items()}
-    providers = {k for s, k in spent if s == BudgetTotal.PROVIDER} | set(by_provider)
-    providers |= {name for name in config.provider_budgets or {}
-                  if not any(p.lower() == name.lower() for p in providers)}
-    projects = {k for s, k in spent if s == BudgetTotal.PROJECT and k}
+    rate = {BudgetTotal.PROVIDER: rates("provider"), BudgetTotal.PROJECT: rates("project_id")}
+    rate[BudgetTotal.OVERALL] = {"": sum(rate[BudgetTotal.PROVIDER].values(), ZERO)}
+    spent = {(t.scope, t.key): t.spent for t in BudgetTotal.objects.filter(period_start=start)}
+    scopes = budget.report_scopes(set(spent) | {(BudgetTotal.PROVIDER, p) for p in rate[BudgetTotal.PROVIDER]})
+
+    def forecast(scope) -> dict[str, Any]:
+        return scope_forecast(spent=spent.get((scope.scope, scope.key), ZERO),
+                              rate=rate[scope.scope].get(scope.key, ZERO), budget=scope.budget, now=now, end=end)
+
     return {
         "basis": "last 7 days" if lookback_day > local_day(start) else "period so far",
         "basisStart": lookback_start, "periodStart": start, "periodEnd": end, "currency": config.currency,
-        "overall": scope_forecast(spent=spent.get((BudgetTotal.OVERALL, ""), ZERO), rate=overall_rate,
-                                  budget=config.overall_monthly_budget, now=now, end=end),
-        "providers": [{"provider": p, **scope_forecast(
-            spent=spent.get((BudgetTotal.PROVIDER, p), ZERO), rate=by_provider.get(p, ZERO),
-            budget=budgets.get(p.lower()), now=now, end=end)} for p in sorted(providers)],
-        "projects": [{"projectId": p, **scope_forecast(
-            spent=spent.get((BudgetTotal.PROJECT, p), ZERO), rate=by_project.get(p, ZERO), budget=None,
-            now=now, end=end)} for p in sorted(projects)],
+        "overall": forecast(scopes[0]),
+        "providers": [{"provider": s.key, **forecast(s)} for s in scopes if s.scope == BudgetTotal.PROVIDER],
+        "projects": [{"projectId": s.key, **forecast(s)} for s in scopes if s.scope == BudgetTotal.PROJECT],
     }
 
 
@@ -99,8 +96,6 @@ def forecast_alerts_raise(*, now: dt.datetime | None = None) -> list[Alert]:
     Off unless the configuration's `forecastAlertsEnabled` is on; delivered like every alert (the page,
     e-mail when enabled, webhooks).
     """
-    from .services import Scope, _raise_alerts, money
-
     config = configuration_get()
     forecast = period_forecast(now=now) if config.forecast_alerts_enabled else None
     if forecast is None:
@@ -112,15 +107,14 @@ def forecast_alerts_raise(*, now: dt.datetime | None = None) -> list[Alert]:
     for scope_name, key, row in scopes:
         if row["budgetReachedOn"] is None or row["budget"] is None:
             continue
-        label = Scope(scope_name, key, None).label
-        label = f"{key}'s budget" if scope_name == BudgetTotal.PROVIDER else label
+        label = f"{key}'s budget" if scope_name == BudgetTotal.PROVIDER else "the overall budget"
         budget = Decimal(str(row["budget"]))
         candidates.append(Alert(
             dedupe_key=f"forecast:{scope_name}:{key}:{start.isoformat()}"[:300], period_start=start,
             scope=scope_name, key=key, threshold=100, spent=money(row["spent"]), budget=money(budget),
-            message=(f"At this pace {'the overall budget' if scope_name == BudgetTotal.OVERALL else label} "
+            message=(f"At this pace {label} "
                      f"({budget:.2f} {config.currency}) is reached on {row['budgetReachedOn']:%-d %B %Y}, "
                      f"before the period ends (projected {row['projectedSpend']:.2f} {config.currency})."),
         ))
     with transaction.atomic():
-        return _raise_alerts(config, candidates)
+        return raise_alerts(config, candidates)

@@ -1,4 +1,4 @@
-"""Page forms for costs; the rules stay in services (configuration_update, price_set)."""
+"""Page forms for costs; the rules stay in configuration (configuration_update) and pricing (price_set)."""
 
 from __future__ import annotations
 

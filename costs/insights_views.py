@@ -14,7 +14,7 @@ from django_htmx.http import HttpResponseClientRedirect
 from aura_site.auth import can
 from aura_site.errors import DomainError
 
-from . import analytics, services, webhooks
+from . import analytics, configuration, webhooks
 from .charts import stacked_bars
 from .forecast import period_forecast
 from .insights_forms import SpendRangeForm, WebhookForm
@@ -80,7 +80,7 @@ def webhooks_context(request: HttpRequest, form: WebhookForm | None = None) -> d
         "may_change_webhook": can(request.user, Webhook, "change"),
         "may_delete_webhook": can(request.user, Webhook, "delete"),
         "may_configure_alerts": can(request.user, CostConfiguration, "change"),
-        "forecast_alerts_enabled": services.configuration_get().forecast_alerts_enabled,
+        "forecast_alerts_enabled": configuration.configuration_get().forecast_alerts_enabled,
     }
 
 
@@ -147,6 +147,6 @@ def webhook_delete(request: HttpRequest, webhook_id: int) -> HttpResponse:
 def forecast_alerts_toggle(request: HttpRequest) -> HttpResponse:
     _require(request, CostConfiguration, "change")
     enabled = request.POST.get("enabled") == "on"
-    services.configuration_update(data={"forecast_alerts_enabled": enabled})
+    configuration.configuration_update(data={"forecast_alerts_enabled": enabled})
     messages.success(request, "Forecast alerts turned " + ("on." if enabled else "off."))
     return _back(request)

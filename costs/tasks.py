@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from aura_site.broker import enqueue
+
 from .export_lifecycle import export_run
 from .forecast import forecast_alerts_raise
 from .webhooks import delivery_attempt
@@ -23,7 +25,7 @@ def deliver_webhook(delivery_id: int, attempt: int) -> dict:
     """Make one attempt of a webhook delivery and queue the next one, with backoff, if it is due."""
     outcome = delivery_attempt(delivery_id=delivery_id, attempt=attempt)
     if outcome.retry_in is not None:
-        deliver_webhook.apply_async((delivery_id, attempt + 1), countdown=outcome.retry_in)
+        enqueue(deliver_webhook, delivery_id, attempt + 1, countdown=outcome.retry_in)
     return {"deliveryId": delivery_id, "attempt": attempt, "sent": outcome.sent, "state": outcome.state,
             "statusCode": outcome.status_code}
 

@@ -20,7 +20,7 @@ from aura_site.errors import DomainError
 from aura_site.history import last_change
 from aura_site.polling import Poll, attempt_of, poll_next
 
-from . import selectors, services
+from . import alerts, configuration, exports, optimizer, pricing, selectors
 from .forms import ConfigurationForm, OptimizeForm, PriceForm
 from .insights_views import insights_context, webhooks_context
 from .models import Alert, CostConfiguration, CostOperation, ExportJob, Hold, Price
@@ -63,7 +63,7 @@ def _period_context() -> dict:
 @login_required
 def costs_page(request: HttpRequest) -> HttpResponse:
     _require(request, CostOperation, "view")
-    config = services.configuration_get()
+    config = configuration.configuration_get()
     form = ConfigurationForm(initial=ConfigurationForm.initial_from(config))
     return render(request, "costs/costs.html", _page_context(request, form))
 
@@ -79,7 +79,7 @@ def _page_context(request: HttpRequest, form, optimize=None, optimize_form=None)
         "optimize": optimize, "optimize_form": optimize_form or OptimizeForm(),
         "may_configure": can(request.user, CostConfiguration, "change"),
         "may_price": can(request.user, Price, "change"), "may_ack": can(request.user, Alert, "change"),
-        "config_change": last_change(services.configuration_get()),
+        "config_change": last_change(configuration.configuration_get()),
         **insights_context(request), **webhooks_context(request),
     }
 
@@ -91,7 +91,7 @@ def configuration_save(request: HttpRequest) -> HttpResponse:
     form = ConfigurationForm(request.POST)
     if form.is_valid():
         try:
-            services.configuration_update(data=form.cleaned_data)
+            configuration.configuration_update(data=form.cleaned_data)
         except DomainError as error:
             error.add_to_form(form)
         else:
@@ -111,7 +111,7 @@ def period_panel(request: HttpRequest) -> HttpResponse:
 def alert_acknowledge(request: HttpRequest, alert_id: int) -> HttpResponse:
     _require(request, Alert, "change")
     try:
-        services.alert_acknowledge(alert_id=alert_id, user=request.user)
+        alerts.alert_acknowledge(alert_id=alert_id, user=request.user)
     except DomainError as error:
         messages.error(request, error.detail)
     return _done(request, reverse("costs:page"))
@@ -127,7 +127,7 @@ def price_save(request: HttpRequest) -> HttpResponse:
         return _done(request, reverse("costs:page") + "#pricing")
     data = {k: v for k, v in form.cleaned_data.items() if k not in {"provider_name", "model_id"}}
     try:
-        services.price_set(provider_name=form.cleaned_data["provider_name"],
+        pricing.price_set(provider_name=form.cleaned_data["provider_name"],
                            model_id=form.cleaned_data["model_id"] or "", data=data, user=request.user)
     except DomainError as error:
         messages.error(request, error.detail)
@@ -144,11 +144,11 @@ def optimize(request: HttpRequest) -> HttpResponse:
     form = OptimizeForm(request.POST)
     result = None
     if form.is_valid():
-        result = selectors.optimize_budget(
+        result = optimizer.optimize_budget(
             budget_limit=form.cleaned_data["budget_limit"], desired_quality=form.cleaned_data["desired_quality"],
-            deadline_minutes=form.cleaned_data["deadline_minutes"], pinned=selectors.pinned_stages())
+            deadline_minutes=form.cleaned_data["deadline_minutes"], pinned=optimizer.pinned_stages())
     return render(request, "costs/optimize_result.html", {"optimize": result, "optimize_form": form,
-                                                          "currency": services.configuration_get().currency})
+                                                          "currency": configuration.configuration_get().currency})
 
 
 def _meter_context(job_id: str, summary: dict | None = None) -> dict:
@@ -188,7 +188,7 @@ def job_meter(request: HttpRequest, job_id: str) -> HttpResponse:
 def export_start(request: HttpRequest, job_id: str) -> HttpResponse:
     _require(request, ExportJob, "add")
     try:
-        export = services.export_start(job_id=job_id, fmt=request.POST.get("format", "csv"), user=request.user)
+        export = exports.export_start(job_id=job_id, fmt=request.POST.get("format", "csv"), user=request.user)
     except DomainError as error:
         return render(request, "costs/export_status.html", {"error": error.detail})
     return render(request, "costs/export_status.html", {"export": export, "poll": _export_poll(export, 0)})

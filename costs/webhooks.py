@@ -19,10 +19,12 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from aura_site.broker import enqueue
 from aura_site.errors import Conflict, NotFound, ValidationFailed
+from aura_site.lookups import ask
 from aura_site.outbound import OutboundRefused, outbound_check, outbound_client
-from models_selection.keys import key_decrypt, key_encrypt
 
+from .configuration import configuration_get
 from .models import Alert, Webhook, WebhookDelivery
 
 logger = logging.getLogger(__name__)
@@ -71,7 +73,7 @@ def webhook_create(*, name: str, url: str, secret: str, slack_format: bool = Fal
     """Add a webhook; the secret is stored encrypted and never shown again."""
     if Webhook.objects.filter(name=name).exists():
         raise ValidationFailed.on("name", f"a webhook named {name!r} already exists")
-    webhook = Webhook(name=name, url=_validated_url(url), secret_encrypted=key_encrypt(secret),
+    webhook = Webhook(name=name, url=_validated_url(url), secret_encrypted=ask("secret_encrypt", secret),
                       slack_format=slack_format, enabled=enabled,
                       created_by=user if user is not None and user.is_authenticated else None)
     try:
@@ -95,7 +97,7 @@ def webhook_update(*, webhook_id: int, data: dict[str, Any]) -> Webhook:
         if name in data:
             setattr(webhook, name, data[name])
     if data.get("secret"):
-        webhook.secret_encrypted = key_encrypt(data["secret"])
+        webhook.secret_encrypted = ask("secret_encrypt", data["secret"])
     webhook.updated_at = timezone.now()
     webhook.save()
     return webhook
@@ -130,11 +132,13 @@ def sign(secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
-def _queue(delivery_ids: list[int]) -> None:
-    from .tasks import deliver_webhook
+DELIVER = "costs.tasks.deliver_webhook"
 
+
+def _queue(delivery_ids: list[int]) -> None:
+    """Queue the first attempt of each delivery once the transaction that made them commits."""
     for delivery_id in delivery_ids:
-        deliver_webhook.delay(delivery_id, 1)
+        enqueue(DELIVER, delivery_id, 1, on_commit=True)
 
 
 @transaction.atomic
@@ -144,7 +148,7 @@ def webhook_send_test(*, webhook_id: int) -> WebhookDelivery:
     body = render_body(webhook, event="test", text=f"Test message from Aura to the webhook {webhook.name!r}.",
                        data={"sentAt": timezone.now().isoformat()})
     delivery = WebhookDelivery.objects.create(webhook=webhook, event="test", body=body)
-    transaction.on_commit(lambda: _queue([delivery.pk]))
+    _queue([delivery.pk])
     return delivery
 
 
@@ -153,8 +157,6 @@ def alerts_notify(*, dedupe_keys: list[str]) -> list[int]:
     webhooks = list(Webhook.objects.filter(enabled=True))
     if not webhooks or not dedupe_keys:
         return []
-    from .services import configuration_get
-
     currency = configuration_get().currency
     alerts = list(Alert.objects.filter(dedupe_key__in=dedupe_keys))
     rows = [WebhookDelivery(webhook=w, alert=a, event="budget.alert",
@@ -165,7 +167,7 @@ def alerts_notify(*, dedupe_keys: list[str]) -> list[int]:
         WebhookDelivery.objects.bulk_create(rows, ignore_conflicts=True)
         ids = list(WebhookDelivery.objects.filter(alert__in=alerts, webhook__in=webhooks, attempts=0,
                                                   state=WebhookDelivery.State.PENDING).values_list("pk", flat=True))
-    transaction.on_commit(lambda: _queue(ids))
+    _queue(ids)
     return ids
 
 
@@ -194,7 +196,7 @@ def delivery_attempt(*, delivery_id: int, attempt: int) -> Attempt:
     delivery = WebhookDelivery.objects.select_related("webhook").get(pk=delivery_id)
     webhook = delivery.webhook
     status_code, error, retry = None, "", True
-    secret = key_decrypt(webhook.secret_encrypted)
+    secret = ask("secret_decrypt", webhook.secret_encrypted)
     if secret is None:
         error, retry = "the webhook's secret cannot be decrypted (was the encryption key changed?)", False
     else:

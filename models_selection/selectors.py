@@ -260,6 +260,12 @@ def pinned_stage_models() -> dict[str, tuple[str, str]]:
     return {row.stage: (row.provider, row.model_id) for row in rows}
 
 
+def outdated_models() -> set[tuple[str, str]]:
+    """(provider, modelId) in lower case of every catalog model deprecated or retired (for the costs app)."""
+    rows = CatalogModel.objects.filter(Q(is_deprecated=True) | Q(is_retired=True)).values_list("provider", "model_id")
+    return {(p.lower(), m.lower()) for p, m in rows}
+
+
 @dataclass(frozen=True)
 class Explanation:
     stage: str

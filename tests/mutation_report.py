@@ -17,16 +17,27 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# The rules that guard money: budgets, holds, alerts, prices, and the ledger write.
-BUDGET_FUNCTIONS = (
-    "operations_record", "hold_place", "charge", "budget_decision", "hold_release", "_alert_candidates",
-    "hold_for_run", "alerts_email", "_raise_alerts", "_scopes", "alert_acknowledge", "hold_release_if_any",
-    "estimate_items", "price_for", "amount_check", "_overrun_alert", "_payload_differences", "_refuse_reused_keys",
-)
+# The rules that guard money, by module: budgets, holds, alerts, prices, and the ledger write ("*": all of it).
+BUDGET_FUNCTIONS = {
+    "costs/budgets.py": ("*",),
+    "costs/ledger.py": ("*",),
+    "costs/ledger_keys.py": ("_payload_differences", "refuse_reused_keys"),
+    "costs/holds.py": ("hold_place", "_hold_amount", "hold_release", "hold_for_run", "hold_release_if_any"),
+    "costs/alerts.py": ("alert_candidates", "overrun_alert", "raise_alerts", "alerts_email", "alert_acknowledge"),
+    "costs/pricing.py": ("charge", "price_for"),
+    "costs/estimates.py": ("estimate_items",),
+    "costs/money.py": ("amount_check",),
+}
+
+
+def _patterns(path: str, names: tuple[str, ...]) -> list[str]:
+    module = path.removesuffix(".py").replace("/", ".")
+    return [f"{module}.*" if name == "*" else f"{module}.x_{name}__mutmut_*" for name in names]
+
+
 TARGETS = {
     "models_selection/resolver.py": ("models_selection/resolver.py", ["models_selection.resolver.*"]),
-    "costs/services.py budget functions": (
-        "costs/services.py", [f"costs.services.x_{name}__mutmut_*" for name in BUDGET_FUNCTIONS]),
+    **{f"{path} budget rules": (path, _patterns(path, names)) for path, names in BUDGET_FUNCTIONS.items()},
     # What a run's call reserves and costs, and when its usage is counted or refused.
     "models_selection/runs/metering.py": ("models_selection/runs/metering.py", ["models_selection.runs.metering.*"]),
 }

@@ -8,3 +8,11 @@ class RunsConfig(AppConfig):
     label = "runs"
     verbose_name = "Runs"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # What the costs app asks of runs without importing them (see aura_site.lookups).
+        from aura_site.lookups import provide
+
+        from . import selectors
+
+        provide("job_creators", selectors.job_creators)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from costs import services as cost_services
+from costs import holds, ledger, pricing
 from preferences import services as preference_services
 
 
@@ -20,7 +20,7 @@ def describe_violation(violation: Any) -> str:
 
 def cost_hold_place(*, job) -> Any | None:
     """Hold the planned run's worst-case cost (the costs app may refuse with 402 under a hard limit)."""
-    return cost_services.hold_for_run(
+    return holds.hold_for_run(
         job_id=str(job.id),
         project_id=job.project_id or "",
         brief=job.brief,
@@ -30,7 +30,7 @@ def cost_hold_place(*, job) -> Any | None:
 
 def cost_hold_release(*, job) -> None:
     """Give back what is left of a run's hold (cancelled, or its start could not reach the workers)."""
-    cost_services.hold_release_if_any(job_id=str(job.id))
+    holds.hold_release_if_any(job_id=str(job.id))
 
 
 # --- What runs need from preferences -------------------------------------------------------------
@@ -99,8 +99,8 @@ def template_outcome(*, template_id: Any, success: bool) -> None:
 
 def price_snapshot(*, provider: str, model_id: str) -> dict[str, Any] | None:
     """The price a run will pay for a model (frozen on the run), or None when nothing prices it."""
-    table = cost_services.price_table({provider})
-    return cost_services.charge(cost_services.price_for(table, provider, model_id)).snapshot
+    table = pricing.price_table({provider})
+    return pricing.charge(pricing.price_for(table, provider, model_id)).snapshot
 
 
 def cost_hold(*, job_id: str):
@@ -112,14 +112,14 @@ def cost_hold(*, job_id: str):
 
 def cost_hold_extend(*, job_id: str, amount, provider: str, project_id: str = ""):
     """Grow a run's hold so a call's worst case fits (402 under a hard limit when it does not)."""
-    return cost_services.hold_extend(job_id=job_id, amount=amount, provider=provider, project_id=project_id)
+    return holds.hold_extend(job_id=job_id, amount=amount, provider=provider, project_id=project_id)
 
 
 def cost_hold_settle(*, job_id: str):
     """Settle a finished run's hold: what it used, and the rest released."""
-    return cost_services.hold_settle(job_id=job_id)
+    return holds.hold_settle(job_id=job_id)
 
 
 def cost_operation_record(*, operation: dict[str, Any]):
     """One call into the ledger (its idempotency key makes a retried task count it once)."""
-    return cost_services.operations_record(operations=[operation])
+    return ledger.operations_record(operations=[operation])

@@ -8,7 +8,7 @@ from http import HTTPStatus
 import pytest
 import time_machine
 
-from costs import services
+from costs import ledger
 from costs.forecast import period_forecast
 from costs.models import CostOperation
 
@@ -19,7 +19,7 @@ UTC = dt.UTC
 
 def _record(day: str, cost: float, provider: str = "OpenAI", user=None, **extra) -> None:
     _record.n += 1
-    services.operations_record(operations=[{
+    ledger.operations_record(operations=[{
         "idempotency_key": f"op{_record.n}", "stage": extra.pop("stage", "script"), "provider": provider,
         "cost": cost, "timestamp": dt.datetime.fromisoformat(day).replace(tzinfo=UTC), **extra}], user=user)
 

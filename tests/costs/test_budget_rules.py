@@ -17,7 +17,7 @@ from django.conf import settings
 from django.core import mail
 
 from aura_site.errors import Conflict, NotFound, PaymentRequired, ValidationFailed
-from costs import services
+from costs import alerts, budgets, configuration, estimates, holds, ledger, pricing
 from costs.models import Alert, BudgetTotal, CostOperation, Hold
 
 BASE = "/api/cost-tracking"
@@ -41,24 +41,24 @@ def _clock():
 @pytest.fixture
 def prices(db):
     """Prices of every kind, none of them zero, on providers of their own."""
-    services.price_set(provider_name="Lingo", data={
+    pricing.price_set(provider_name="Lingo", data={
         "provider_type": "LLM", "cost_per_1k_input_tokens": D("0.002"), "cost_per_1k_output_tokens": D("0.004"),
         "cost_per_1k_cached_input_tokens": D("0.0005")})
-    services.price_set(provider_name="Lingo", model_id="lingo-big", data={
+    pricing.price_set(provider_name="Lingo", model_id="lingo-big", data={
         "provider_type": "LLM", "cost_per_1k_input_tokens": D("0.01"), "cost_per_1k_output_tokens": D("0.03")})
-    services.price_set(provider_name="Lingo", model_id="lingo-half", data={
+    pricing.price_set(provider_name="Lingo", model_id="lingo-half", data={
         "provider_type": "LLM", "cost_per_1k_input_tokens": D("0.01")})
-    services.price_set(provider_name="Vox", data={"provider_type": "TTS", "cost_per_1k_characters": D("0.015")})
-    services.price_set(provider_name="Mute", data={"provider_type": "TTS"})
-    services.price_set(provider_name="Pix", data={"provider_type": "Image", "cost_per_image": D("0.04")})
-    services.price_set(provider_name="Reel", data={"provider_type": "Video", "cost_per_second": D("0.05")})
-    services.price_set(provider_name="Render", data={"provider_type": "Rendering", "cost_per_second": D("0.01")})
+    pricing.price_set(provider_name="Vox", data={"provider_type": "TTS", "cost_per_1k_characters": D("0.015")})
+    pricing.price_set(provider_name="Mute", data={"provider_type": "TTS"})
+    pricing.price_set(provider_name="Pix", data={"provider_type": "Image", "cost_per_image": D("0.04")})
+    pricing.price_set(provider_name="Reel", data={"provider_type": "Video", "cost_per_second": D("0.05")})
+    pricing.price_set(provider_name="Render", data={"provider_type": "Rendering", "cost_per_second": D("0.01")})
 
 
 def _configure(**data):
     base = {"overall_monthly_budget": None, "provider_budgets": {}, "hard_budget_limit": False,
             "alert_thresholds": [], "alert_frequency": "Once", "enable_project_tracking": False}
-    return services.configuration_update(data=base | data)
+    return configuration.configuration_update(data=base | data)
 
 
 def _op(key: str, cost=None, provider: str = "Lingo", **extra) -> dict:
@@ -69,7 +69,7 @@ def _op(key: str, cost=None, provider: str = "Lingo", **extra) -> dict:
 
 
 def _record(*ops):
-    return services.operations_record(operations=list(ops))
+    return ledger.operations_record(operations=list(ops))
 
 
 def _total(scope: str = "overall", key: str = "", start: dt.datetime = NOVEMBER) -> BudgetTotal:
@@ -148,7 +148,7 @@ def test_every_kind_of_price_gives_the_exact_cost_and_saving(prices, op, cost, s
 
 @pytest.mark.django_db
 def test_an_estimate_prices_each_kind_at_its_worst_case(prices):
-    estimate = services.estimate_items([
+    estimate = estimates.estimate_items([
         {"provider": "Lingo", "model": "lingo-big", "stage": "script", "input_tokens": 1000, "max_tokens": 2000},
         {"provider": "Lingo", "input_tokens": 1000, "output_tokens": 1000},
         {"provider": "Vox", "characters": 2000},
@@ -177,7 +177,7 @@ def test_prices_are_found_whatever_the_case_of_provider_and_model(prices):
 
 @pytest.mark.django_db
 def test_an_estimate_counts_nothing_for_what_a_plan_item_leaves_out(prices):
-    estimate = services.estimate_items([{"provider": "Lingo"}, {"provider": "Lingo", "input_tokens": 1000},
+    estimate = estimates.estimate_items([{"provider": "Lingo"}, {"provider": "Lingo", "input_tokens": 1000},
                                         {"provider": "Vox"}, {"provider": "Pix"}, {"provider": "Reel"}])
     assert [i["cost"] for i in estimate.items] == [0.0, 0.002, 0.0, 0.0, 0.0]
     assert estimate.total == D("0.002") and estimate.unpriced == []
@@ -222,15 +222,15 @@ def test_operations_that_cannot_be_priced_are_refused_with_what_is_missing(price
 @pytest.mark.django_db
 def test_an_empty_or_oversized_batch_is_refused():
     with pytest.raises(ValidationFailed) as empty:
-        services.operations_record(operations=[])
+        ledger.operations_record(operations=[])
     assert (empty.value.errors[0].field, empty.value.errors[0].message) == (
         "operations", "at least one operation is required")
-    ops = [_op(f"k{i}", 0) for i in range(services.MAX_BATCH + 1)]
+    ops = [_op(f"k{i}", 0) for i in range(ledger.MAX_BATCH + 1)]
     with pytest.raises(ValidationFailed) as big:
-        services.operations_record(operations=ops)
+        ledger.operations_record(operations=ops)
     assert (big.value.errors[0].field, big.value.errors[0].message) == (
         "operations", "at most 1000 operations per request")
-    assert services.operations_record(operations=ops[:services.MAX_BATCH]).total_cost == 0
+    assert ledger.operations_record(operations=ops[:ledger.MAX_BATCH]).total_cost == 0
 
 
 @pytest.mark.django_db
@@ -314,7 +314,7 @@ def test_a_soft_limit_accepts_and_warns_only_past_the_budget():
 @pytest.mark.django_db
 def test_a_jobs_own_hold_makes_room_for_its_operations_and_is_counted_once():
     _configure(overall_monthly_budget=D(10), hard_budget_limit=True)
-    services.hold_place(job_id="run", amount=6)
+    holds.hold_place(job_id="run", amount=6)
     _record(_op("r1", 4, job_id="run"))  # drawn from the hold: 4 spent, 2 still held
     assert (_total().spent, _total().held) == (D(4), D(2))
     assert _record(_op("o1", 4, job_id="other")).warnings == []  # 4 + 4 + 2 held = 10, exactly the budget
@@ -330,7 +330,7 @@ def test_a_jobs_own_hold_makes_room_for_its_operations_and_is_counted_once():
 def test_a_refusal_reports_the_hold_left_after_the_operations_own_draw():
     _configure(overall_monthly_budget=D(10), hard_budget_limit=True)
     _record(_op("a", 4))
-    services.hold_place(job_id="run", amount=6)
+    holds.hold_place(job_id="run", amount=6)
     with pytest.raises(PaymentRequired) as caught:
         _record(_op("r1", 7, job_id="run"))  # 4 spent + 7 − its 6 held = 11 > 10
     assert (caught.value.extra["spent"], caught.value.extra["held"]) == (4.0, 0.0)
@@ -341,7 +341,7 @@ def test_a_refusal_reports_the_hold_left_after_the_operations_own_draw():
 @pytest.mark.django_db
 def test_an_operation_beyond_its_hold_draws_only_what_is_left():
     _configure(overall_monthly_budget=D(10), hard_budget_limit=True)
-    services.hold_place(job_id="run", amount=2, provider="Lingo")
+    holds.hold_place(job_id="run", amount=2, provider="Lingo")
     result = _record(_op("r1", 5, job_id="run"))
     assert result.accepted[0]["cost"] == 5.0
     assert _sums() == {("overall", ""): (D(5), D(0)), ("provider", "Lingo"): (D(5), D(0))}
@@ -355,7 +355,7 @@ def test_an_operation_beyond_its_hold_draws_only_what_is_left():
 @pytest.mark.django_db
 def test_a_hold_releases_to_a_provider_only_what_it_holds_for_that_provider():
     _configure(enable_project_tracking=True)
-    services.hold_place(job_id="run", amount=5, provider="Lingo", project_id="p1")
+    holds.hold_place(job_id="run", amount=5, provider="Lingo", project_id="p1")
     _record(_op("a", 2, job_id="run", provider="Vox", project_id="p1"),
             _op("b", 1, job_id="run", provider="Lingo", project_id="p2"))
     hold = Hold.objects.get(job_id="run")
@@ -368,7 +368,7 @@ def test_a_hold_releases_to_a_provider_only_what_it_holds_for_that_provider():
 @pytest.mark.django_db
 def test_a_hold_of_another_period_is_not_drawn():
     _configure()
-    services.hold_place(job_id="run", amount=5, provider="Lingo")
+    holds.hold_place(job_id="run", amount=5, provider="Lingo")
     _record(_op("dec", 2, job_id="run", timestamp=dt.datetime(2026, 12, 3, tzinfo=dt.UTC)))
     hold = Hold.objects.get(job_id="run")
     assert (hold.remaining, hold.provider_remaining) == (D(5), {"Lingo": 5.0})
@@ -381,8 +381,8 @@ def test_a_hold_of_another_period_is_not_drawn():
 @pytest.mark.django_db
 def test_a_released_hold_is_not_drawn():
     _configure()
-    services.hold_place(job_id="run", amount=5)
-    services.hold_release(job_id="run")
+    holds.hold_place(job_id="run", amount=5)
+    holds.hold_release(job_id="run")
     _record(_op("a", 2, job_id="run"))
     assert (_total().spent, _total().held) == (D(2), D(0))
 
@@ -476,7 +476,7 @@ def test_alerts_are_emailed_once_after_commit(django_capture_on_commit_callbacks
         "60% of the overall budget reached: $7.00 of $10.00 spent.",
         "50% of the overall budget reached: $7.00 of $10.00 spent."]
     assert set(Alert.objects.values_list("emailed", flat=True)) == {True}
-    services.alerts_email(dedupe_keys=list(Alert.objects.values_list("dedupe_key", flat=True)))
+    alerts.alerts_email(dedupe_keys=list(Alert.objects.values_list("dedupe_key", flat=True)))
     assert len(mail.outbox) == 1
 
 
@@ -513,7 +513,7 @@ def test_an_unreachable_mail_server_leaves_alerts_unsent_and_recording_succeeds(
     with django_capture_on_commit_callbacks(execute=True):
         assert _record(_op("a", 7)).accepted[0]["cost"] == 7.0
     assert Alert.objects.get().emailed is False and CostOperation.objects.count() == 1
-    assert [r.getMessage() for r in caplog.records if r.name == "costs.services"] == [
+    assert [r.getMessage() for r in caplog.records if r.name == "costs.alerts"] == [
         "Could not e-mail 1 budget alert(s)"]
 
 
@@ -521,15 +521,15 @@ def test_an_unreachable_mail_server_leaves_alerts_unsent_and_recording_succeeds(
 def test_acknowledging_an_alert_records_who_and_when_once(owner, viewer):
     _configure(overall_monthly_budget=D(10), alert_thresholds=[50])
     alert = _record(_op("a", 6)).alerts[0]
-    acked = services.alert_acknowledge(alert_id=alert.id, user=owner)
+    acked = alerts.alert_acknowledge(alert_id=alert.id, user=owner)
     assert (acked.acknowledged_at, acked.acknowledged_by) == (NOW, "owner")
     with time_machine.travel(NOW + dt.timedelta(hours=1), tick=False):
-        again = services.alert_acknowledge(alert_id=alert.id, user=viewer)
+        again = alerts.alert_acknowledge(alert_id=alert.id, user=viewer)
     assert (again.acknowledged_at, again.acknowledged_by) == (NOW, "owner")
     stored = Alert.objects.get(pk=alert.id)
     assert (stored.acknowledged_at, stored.acknowledged_by) == (NOW, "owner")
     with pytest.raises(NotFound) as missing:
-        services.alert_acknowledge(alert_id=alert.id + 1000, user=owner)
+        alerts.alert_acknowledge(alert_id=alert.id + 1000, user=owner)
     assert missing.value.detail == f"No alert {alert.id + 1000}."
 
 
@@ -539,28 +539,28 @@ def test_acknowledging_an_alert_records_who_and_when_once(owner, viewer):
 @pytest.mark.django_db
 def test_two_holds_in_a_period_add_up_in_every_scope_and_release_one_at_a_time():
     _configure(enable_project_tracking=True)
-    first = services.hold_place(job_id="j1", amount=3, provider="Lingo", project_id="p1")
-    services.hold_place(job_id="j2", amount=D("4.5"), provider="Lingo", project_id="p2")
+    first = holds.hold_place(job_id="j1", amount=3, provider="Lingo", project_id="p1")
+    holds.hold_place(job_id="j2", amount=D("4.5"), provider="Lingo", project_id="p2")
     assert (first.amount, first.remaining, first.provider_remaining, first.project_id, first.period_start) == (
         D(3), D(3), {"Lingo": 3.0}, "p1", NOVEMBER)
     assert _sums() == {("overall", ""): (D(0), D("7.5")), ("provider", "Lingo"): (D(0), D("7.5")),
                        ("project", "p1"): (D(0), D(3)), ("project", "p2"): (D(0), D("4.5"))}
-    released = services.hold_release(job_id="j1")
+    released = holds.hold_release(job_id="j1")
     assert (released.remaining, released.provider_remaining, released.released_at) == (D(0), {"Lingo": 0.0}, NOW)
     assert released.amount == 3
     assert _sums() == {("overall", ""): (D(0), D("4.5")), ("provider", "Lingo"): (D(0), D("4.5")),
                        ("project", "p1"): (D(0), D(0)), ("project", "p2"): (D(0), D("4.5"))}
-    assert services.hold_release(job_id="j1").released_at == NOW  # releasing twice changes nothing
+    assert holds.hold_release(job_id="j1").released_at == NOW  # releasing twice changes nothing
     assert _total().held == D("4.5")
 
 
 @pytest.mark.django_db
 def test_release_returns_only_what_is_left_after_operations_drew_on_the_hold():
     _configure()
-    services.hold_place(job_id="j1", amount=5, provider="Lingo")
-    services.hold_place(job_id="j2", amount=1, provider="Lingo")
+    holds.hold_place(job_id="j1", amount=5, provider="Lingo")
+    holds.hold_place(job_id="j2", amount=1, provider="Lingo")
     _record(_op("a", 2, job_id="j1"))
-    services.hold_release(job_id="j1")
+    holds.hold_release(job_id="j1")
     assert _sums() == {("overall", ""): (D(2), D(1)), ("provider", "Lingo"): (D(2), D(1))}
     stored = Hold.objects.get(job_id="j1")
     assert (stored.remaining, stored.provider_remaining, stored.released_at) == (D(0), {"Lingo": 0.0}, NOW)
@@ -569,14 +569,14 @@ def test_release_returns_only_what_is_left_after_operations_drew_on_the_hold():
 @pytest.mark.django_db
 def test_a_plan_is_held_per_provider(prices):
     _configure()
-    hold = services.hold_place(job_id="p", plan=[
+    hold = holds.hold_place(job_id="p", plan=[
         {"provider": "Lingo", "model": "lingo-big", "input_tokens": 1000, "max_tokens": 1000},
         {"provider": "Lingo", "input_tokens": 1000, "max_tokens": 1000},
         {"provider": "Vox", "characters": 2000}])
     assert hold.amount == D("0.076") and hold.provider_remaining == {"Lingo": 0.046, "Vox": 0.03}
     assert _sums() == {("overall", ""): (D(0), D("0.076")), ("provider", "Lingo"): (D(0), D("0.046")),
                        ("provider", "Vox"): (D(0), D("0.03"))}
-    services.hold_release(job_id="p")
+    holds.hold_release(job_id="p")
     assert {k: v[1] for k, v in _sums().items()} == {("overall", ""): 0, ("provider", "Lingo"): 0,
                                                       ("provider", "Vox"): 0}
 
@@ -589,10 +589,10 @@ def test_a_hold_that_fits_exactly_is_placed_and_a_millionth_more_is_refused(scop
     else:
         _configure(provider_budgets={"LINGO": 10}, hard_budget_limit=True)
     _record(_op("a", 4))
-    services.hold_place(job_id="h1", amount=3, provider="Lingo")
-    assert services.hold_place(job_id="h2", amount=3, provider="Lingo").amount == 3
+    holds.hold_place(job_id="h1", amount=3, provider="Lingo")
+    assert holds.hold_place(job_id="h2", amount=3, provider="Lingo").amount == 3
     with pytest.raises(PaymentRequired) as caught:
-        services.hold_place(job_id="h3", amount="0.000001", provider="Lingo")
+        holds.hold_place(job_id="h3", amount="0.000001", provider="Lingo")
     assert caught.value.extra == {"spent": 4.0, "held": 6.0, "budget": 10.0, "operationCost": 0.000001,
                                   "scope": scope, "key": "" if scope == "overall" else "Lingo"}
     label = "overall budget" if scope == "overall" else "provider 'Lingo' budget"
@@ -604,21 +604,21 @@ def test_a_hold_that_fits_exactly_is_placed_and_a_millionth_more_is_refused(scop
 @pytest.mark.django_db
 def test_under_a_soft_limit_a_hold_past_the_budget_is_placed():
     _configure(overall_monthly_budget=D(1), hard_budget_limit=False)
-    hold = services.hold_place(job_id="h", amount=5)
+    hold = holds.hold_place(job_id="h", amount=5)
     assert (hold.remaining, hold.project_id, hold.provider_remaining) == (D(5), "", {})
     assert _total().held == 5
-    assert services.hold_place(job_id="zero", amount=0).amount == 0  # nothing to reserve is still a hold
+    assert holds.hold_place(job_id="zero", amount=0).amount == 0  # nothing to reserve is still a hold
 
 
 @pytest.mark.django_db
 def test_a_hold_is_refused_while_the_job_has_one_and_replaces_a_released_one():
     _configure()
-    services.hold_place(job_id="h", amount=2)
+    holds.hold_place(job_id="h", amount=2)
     with pytest.raises(Conflict) as caught:
-        services.hold_place(job_id="h", amount=1)
+        holds.hold_place(job_id="h", amount=1)
     assert caught.value.detail == "Job h already has a hold; release it first."
-    services.hold_release(job_id="h")
-    again = services.hold_place(job_id="h", amount=1)
+    holds.hold_release(job_id="h")
+    again = holds.hold_place(job_id="h", amount=1)
     assert (again.amount, again.released_at) == (D(1), None) and Hold.objects.filter(job_id="h").count() == 1
     assert _total().held == 1
 
@@ -631,10 +631,10 @@ def test_bad_holds_are_refused_with_the_field(prices):
               "cannot be priced: no price for this provider/model")]
     for kwargs, field, message in cases:
         with pytest.raises(ValidationFailed) as caught:
-            services.hold_place(job_id="bad", **kwargs)
+            holds.hold_place(job_id="bad", **kwargs)
         assert (caught.value.errors[0].field, caught.value.errors[0].message) == (field, message)
     with pytest.raises(ValidationFailed) as unpriced:
-        services.hold_place(job_id="bad", plan=[{"provider": "Nowhere"}])
+        holds.hold_place(job_id="bad", plan=[{"provider": "Nowhere"}])
     assert unpriced.value.errors[0].message == "cannot be priced: no price for this provider/model"
     assert not Hold.objects.exists() and not BudgetTotal.objects.exists()
 
@@ -642,8 +642,8 @@ def test_bad_holds_are_refused_with_the_field(prices):
 @pytest.mark.django_db
 def test_without_project_tracking_a_hold_touches_no_project_total():
     _configure(enable_project_tracking=False)
-    services.hold_place(job_id="h", amount=2, project_id="p1")
-    services.hold_release(job_id="h")
+    holds.hold_place(job_id="h", amount=2, project_id="p1")
+    holds.hold_release(job_id="h")
     assert _sums() == {("overall", ""): (D(0), D(0))}
 
 
@@ -651,7 +651,7 @@ def test_without_project_tracking_a_hold_touches_no_project_total():
 def test_a_hold_needs_a_period_in_force():
     _configure(period_type="Custom", custom_start=dt.date(2026, 12, 1), custom_end=dt.date(2026, 12, 31))
     with pytest.raises(ValidationFailed) as caught:
-        services.hold_place(job_id="h", amount=1)
+        holds.hold_place(job_id="h", amount=1)
     assert (caught.value.errors[0].field, caught.value.errors[0].message) == (
         "periodType", "no budget period is in force now; a hold needs one")
 
@@ -660,16 +660,16 @@ def test_a_hold_needs_a_period_in_force():
 def test_releasing_an_unknown_hold_is_not_found_and_release_if_any_is_quiet():
     _configure()
     with pytest.raises(NotFound) as missing:
-        services.hold_release(job_id="nope")
+        holds.hold_release(job_id="nope")
     assert missing.value.detail == "No hold for job nope."
-    services.hold_place(job_id="other", amount=1)
-    services.hold_release_if_any(job_id="nope")
+    holds.hold_place(job_id="other", amount=1)
+    holds.hold_release_if_any(job_id="nope")
     assert Hold.objects.get(job_id="other").released_at is None
-    services.hold_place(job_id="h", amount=2)
-    services.hold_release_if_any(job_id="h")
+    holds.hold_place(job_id="h", amount=2)
+    holds.hold_release_if_any(job_id="h")
     assert Hold.objects.get(job_id="h").released_at == NOW and _total().held == 1
     with time_machine.travel(NOW + dt.timedelta(hours=2), tick=False):
-        services.hold_release_if_any(job_id="h")
+        holds.hold_release_if_any(job_id="h")
     assert Hold.objects.get(job_id="h").released_at == NOW
 
 
@@ -677,16 +677,16 @@ def test_releasing_an_unknown_hold_is_not_found_and_release_if_any_is_quiet():
 def test_a_runs_hold_is_the_worst_case_of_its_priced_stages(prices):
     _configure(enable_project_tracking=True)
     brief = "x" * 401  # 100 more prompt tokens
-    hold = services.hold_for_run(job_id="run-1", brief=brief, project_id="p1", stage_models={
+    hold = holds.hold_for_run(job_id="run-1", brief=brief, project_id="p1", stage_models={
         "script": ("Lingo", "lingo-big"), "refinement": ("Lingo", ""), "visual": ("Nowhere", "m")})
     # script: 1600 in × 0.01 + 4000 out × 0.03; refinement: 1600 × 0.002 + 4000 × 0.004 (per 1K)
     assert hold.amount == D("0.136") + D("0.0192")
     assert hold.provider_remaining == {"Lingo": 0.1552} and hold.project_id == "p1"
     assert _total("project", "p1").held == D("0.1552")
-    assert services.hold_for_run(job_id="run-2", stage_models={"visual": ("Nowhere", "m")}) is None
+    assert holds.hold_for_run(job_id="run-2", stage_models={"visual": ("Nowhere", "m")}) is None
     assert not Hold.objects.filter(job_id="run-2").exists()
     # No brief, no project: the bare prompt, held in no project.
-    plain = services.hold_for_run(job_id="run-3", stage_models={"script": ("Lingo", "")})
+    plain = holds.hold_for_run(job_id="run-3", stage_models={"script": ("Lingo", "")})
     assert (plain.amount, plain.project_id) == (D("0.003") + D("0.016"), "")
 
 
@@ -694,7 +694,7 @@ def test_a_runs_hold_is_the_worst_case_of_its_priced_stages(prices):
 
 
 def _decide(amount, by_provider=None, **kwargs):
-    return services.budget_decision(amount=D(str(amount)),
+    return budgets.budget_decision(amount=D(str(amount)),
                                     by_provider={k: D(str(v)) for k, v in (by_provider or {}).items()}, **kwargs)
 
 
@@ -717,7 +717,7 @@ def test_an_estimate_names_the_highest_threshold_it_reaches(amount, decision, re
 def test_an_estimate_counts_what_is_already_spent_and_held():
     _configure(overall_monthly_budget=D(100), alert_thresholds=[50, 75, 100], hard_budget_limit=True)
     _record(_op("a", 30))
-    services.hold_place(job_id="h", amount=20)
+    holds.hold_place(job_id="h", amount=20)
     assert _decide("24.999999")["reasons"] == ["This would reach 50% of the overall budget."]
     assert _decide("25")["reasons"] == ["This would reach 75% of the overall budget."]
     assert _decide("50") == {"decision": "warn", "reasons": ["This would reach 100% of the overall budget."]}

@@ -13,7 +13,7 @@ import time_machine
 from django.test import Client
 
 from aura_site import supported_dates
-from costs import services
+from costs import configuration, ledger
 from costs.models import CostConfiguration, CostOperation, ExportJob
 from costs.periods import period_window
 
@@ -45,7 +45,7 @@ def _the_app_still_answers(api) -> None:
     ("2026-01-01", "9001-01-01", "customEnd"),
 ])
 def test_a_custom_period_outside_the_supported_dates_is_a_422_naming_the_field(owner_api, start, end, field):
-    before = services.configuration_get()
+    before = configuration.configuration_get()
     response = owner_api.put(f"{BASE}/configuration", {"periodType": "Custom", "customStart": start,
                                                        "customEnd": end})
     assert response.status_code == HTTPStatus.UNPROCESSABLE_ENTITY
@@ -81,7 +81,7 @@ def test_the_costs_page_refuses_a_custom_period_outside_the_supported_dates_with
 
 
 def test_a_custom_period_stored_before_the_bound_existed_is_read_within_the_supported_dates(owner_api):
-    services.configuration_get()
+    configuration.configuration_get()
     CostConfiguration.objects.update(period_type="Custom", custom_start=dt.date(1, 1, 1),
                                      custom_end=dt.date(9999, 12, 31))
     _the_app_still_answers(owner_api)
@@ -147,8 +147,8 @@ def test_an_export_range_outside_the_supported_dates_is_a_422_and_queues_nothing
 
 @time_machine.travel(dt.datetime(2026, 11, 11, 12, tzinfo=dt.UTC), tick=False)
 def test_a_pace_too_slow_to_ever_reach_the_budget_has_no_budget_date(owner_api):
-    services.configuration_update(data={"overall_monthly_budget": Decimal("99999999")})
-    services.operations_record(operations=[{"idempotency_key": "tiny", "stage": "TTS", "provider": "X",
+    configuration.configuration_update(data={"overall_monthly_budget": Decimal("99999999")})
+    ledger.operations_record(operations=[{"idempotency_key": "tiny", "stage": "TTS", "provider": "X",
                                             "cost": Decimal("0.000001")}])
     forecast = owner_api.get(f"{BASE}/forecast")
     assert forecast.status_code == HTTPStatus.OK
@@ -184,7 +184,7 @@ def test_every_computation_on_a_supported_date_stays_within_what_python_can_repr
 
 
 def test_admin_refuses_a_custom_period_outside_the_supported_dates(owner):
-    config = services.configuration_get()
+    config = configuration.configuration_get()
     client = Client()
     client.force_login(owner)
     url = f"/admin/costs/costconfiguration/{config.pk}/change/"
@@ -196,13 +196,13 @@ def test_admin_refuses_a_custom_period_outside_the_supported_dates(owner):
     response = client.post(url, data)
     assert response.status_code == HTTPStatus.OK
     assert "must be between 1900-01-01 and 9000-12-31" in response.content.decode()
-    assert services.configuration_get().period_type == "Monthly"
+    assert configuration.configuration_get().period_type == "Monthly"
 
 
 @pytest.mark.parametrize("number", [0, 1.2455549623842646e-197, 1700000000])
 def test_a_number_where_a_date_is_due_is_a_422_not_a_moment_in_1970(owner_api, number):
     """pydantic would read a number as seconds since 1970 and save a period nobody asked for."""
-    before = services.configuration_get()
+    before = configuration.configuration_get()
     response = owner_api.put(f"{BASE}/configuration", {"customStart": number})
     assert response.status_code == HTTPStatus.UNPROCESSABLE_ENTITY
     assert "customStart" in [e["field"] for e in response.json()["errors"]]

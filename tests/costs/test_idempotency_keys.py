@@ -7,7 +7,8 @@ from http import HTTPStatus
 
 import pytest
 
-from costs import services
+from aura_site.errors import Conflict
+from costs import ledger
 from costs.models import BudgetTotal, CostOperation
 
 pytestmark = pytest.mark.django_db
@@ -102,10 +103,10 @@ def test_a_key_repeated_inside_a_batch_with_another_body_is_a_conflict_and_ident
 
 
 def test_the_service_refuses_a_reused_key_for_every_caller():
-    services.operations_record(operations=[{"idempotency_key": "s", "stage": "script", "provider": "OpenAI",
+    ledger.operations_record(operations=[{"idempotency_key": "s", "stage": "script", "provider": "OpenAI",
                                             "cost": Decimal("1.25")}])
-    with pytest.raises(services.Conflict):
-        services.operations_record(operations=[{"idempotency_key": "s", "stage": "script", "provider": "OpenAI",
+    with pytest.raises(Conflict):
+        ledger.operations_record(operations=[{"idempotency_key": "s", "stage": "script", "provider": "OpenAI",
                                                 "cost": Decimal("50")}])
-    assert services.operations_record(operations=[{"idempotency_key": "s", "stage": "script", "provider": "OpenAI",
+    assert ledger.operations_record(operations=[{"idempotency_key": "s", "stage": "script", "provider": "OpenAI",
                                                    "cost": Decimal("1.250000")}]).duplicates == ["s"]

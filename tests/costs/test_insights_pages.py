@@ -10,7 +10,7 @@ import pytest
 import time_machine
 from django.test import Client
 
-from costs import services
+from costs import configuration, ledger
 from costs.models import CostConfiguration, Webhook, WebhookDelivery
 
 pytestmark = pytest.mark.django_db
@@ -25,14 +25,14 @@ def _client(user) -> Client:
 @pytest.fixture
 def spending(settings, owner):
     settings.TIME_ZONE = "UTC"
-    services.configuration_update(data={"overall_monthly_budget": 100, "provider_budgets": {"OpenAI": 30}})
+    configuration.configuration_update(data={"overall_monthly_budget": 100, "provider_budgets": {"OpenAI": 30}})
     ops = []
     for day in range(1, 11):
         ops.append({"idempotency_key": f"o{day}", "stage": "script", "provider": "OpenAI", "model": "gpt-4o",
                     "cost": 2, "timestamp": dt.datetime(2026, 11, day, 9, tzinfo=dt.UTC)})
         ops.append({"idempotency_key": f"a{day}", "stage": "visual", "provider": "Anthropic", "model": "claude",
                     "cost": 1, "timestamp": dt.datetime(2026, 11, day, 9, tzinfo=dt.UTC)})
-    services.operations_record(operations=ops, user=owner)
+    ledger.operations_record(operations=ops, user=owner)
 
 
 @time_machine.travel(dt.datetime(2026, 11, 11, tzinfo=dt.UTC), tick=False)
@@ -72,7 +72,7 @@ def test_the_costs_page_runs_a_constant_number_of_queries(spending, viewer, djan
     client.get("/costs/")
     with django_assert_max_num_queries(40) as first:
         client.get("/costs/")
-    services.operations_record(operations=[{
+    ledger.operations_record(operations=[{
         "idempotency_key": f"m{i}", "stage": f"s{i}", "provider": f"P{i}", "model": f"m{i}", "project_id": f"p{i}",
         "cost": 1} for i in range(60)])
     with django_assert_max_num_queries(len(first.captured_queries)):

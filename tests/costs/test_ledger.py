@@ -13,7 +13,7 @@ import time_machine
 from django.core import mail
 from django.db import connection
 
-from costs import services
+from costs import configuration
 from costs.models import Alert, BudgetTotal, CostOperation, Hold
 
 BASE = "/api/cost-tracking"
@@ -119,7 +119,7 @@ def _post_concurrently(api_client_for, user, bodies: list[dict]) -> list[int]:
 
 @pytest.mark.django_db(transaction=True)
 def test_eight_threads_never_push_a_hard_budget_past_its_limit(owner, api_client_for):
-    services.configuration_update(data={"overall_monthly_budget": Decimal("100.00"), "hard_budget_limit": True})
+    configuration.configuration_update(data={"overall_monthly_budget": Decimal("100.00"), "hard_budget_limit": True})
     bodies = [_op(f"t{i}", 3.00) for i in range(40)]
     statuses = []
     for chunk in range(0, 40, 8):
@@ -142,7 +142,7 @@ def test_eight_threads_with_overlapping_keys_count_each_operation_once(owner, ap
 
 @pytest.mark.django_db(transaction=True)
 def test_with_a_soft_limit_all_concurrent_operations_are_accepted(owner, api_client_for):
-    services.configuration_update(data={"overall_monthly_budget": Decimal("10"), "hard_budget_limit": False})
+    configuration.configuration_update(data={"overall_monthly_budget": Decimal("10"), "hard_budget_limit": False})
     statuses = _post_concurrently(api_client_for, owner, [_op(f"s{i}", 3.0) for i in range(8)])
     assert statuses == [200] * 8
     assert BudgetTotal.objects.get(scope="overall").spent == Decimal("24")

@@ -10,7 +10,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from costs import services
+from aura_site.errors import PaymentRequired
+from costs import configuration, holds, ledger, pricing
 from costs.models import Alert, BudgetTotal, CostOperation, Hold
 
 # One operation: configuration, prices, the job's hold, the ledger insert, the running totals.
@@ -41,32 +42,32 @@ def test_one_operation_takes_at_most_six_queries_whatever_the_ledger_size(existi
     CostOperation.objects.bulk_create([
         CostOperation(idempotency_key=f"old{i}", stage="script", provider="OpenAI", cost=Decimal("0.001"),
                       cost_source="reported") for i in range(existing)])
-    services.operations_record(operations=[_op("warm")])
+    ledger.operations_record(operations=[_op("warm")])
     with django_assert_max_num_queries(MAX_QUERIES_FOR_ONE_OPERATION + SAVEPOINT):
-        services.operations_record(operations=[_op("one", None, model="gpt-4o", input_tokens=100)], user=caller)
+        ledger.operations_record(operations=[_op("one", None, model="gpt-4o", input_tokens=100)], user=caller)
     with django_assert_max_num_queries(MAX_QUERIES_FOR_ONE_OPERATION + SAVEPOINT):
-        services.operations_record(operations=[_op(f"b{i}", "0.10", project_id=f"p{i % 3}") for i in range(40)],
+        ledger.operations_record(operations=[_op(f"b{i}", "0.10", project_id=f"p{i % 3}") for i in range(40)],
                                    user=caller)  # 40 rows: one INSERT within SQLite's 999 parameters
     assert BudgetTotal.objects.get(scope="overall").spent == Decimal("5.000250")
 
 
 @pytest.mark.django_db
 def test_drawing_a_hold_or_raising_alerts_adds_one_statement_each(django_assert_max_num_queries, caller):
-    services.configuration_update(data={"overall_monthly_budget": Decimal("10"), "alert_thresholds": [50]})
-    services.hold_place(job_id="job-1", amount=Decimal("2"))
+    configuration.configuration_update(data={"overall_monthly_budget": Decimal("10"), "alert_thresholds": [50]})
+    holds.hold_place(job_id="job-1", amount=Decimal("2"))
     with django_assert_max_num_queries(MAX_QUERIES_FOR_ONE_OPERATION + 1 + SAVEPOINT):
-        services.operations_record(operations=[_op("h1")], user=caller)
+        ledger.operations_record(operations=[_op("h1")], user=caller)
     assert Hold.objects.get(job_id="job-1").remaining == Decimal("1")
     with django_assert_max_num_queries(MAX_QUERIES_FOR_ONE_OPERATION + 1 + SAVEPOINT):
-        result = services.operations_record(operations=[_op("a1", "5.00", job_id="")], user=caller)
+        result = ledger.operations_record(operations=[_op("a1", "5.00", job_id="")], user=caller)
     assert [a.threshold for a in result.alerts] == [50] and result.alerts[0].pk == Alert.objects.get().pk
 
 
 @pytest.mark.django_db
 def test_the_running_totals_are_the_last_statement_of_a_write():
-    services.operations_record(operations=[_op("warm")])
+    ledger.operations_record(operations=[_op("warm")])
     with CaptureQueriesContext(connection) as captured:
-        services.operations_record(operations=[_op("x"), _op("y", provider="Anthropic")])
+        ledger.operations_record(operations=[_op("x"), _op("y", provider="Anthropic")])
     statements = [q["sql"] for q in captured.captured_queries if not q["sql"].upper().startswith(
         ("SAVEPOINT", "RELEASE", "BEGIN", "COMMIT"))]
     assert "costs_budgettotal" in statements[-1] and statements[-1].upper().startswith("INSERT")
@@ -75,8 +76,8 @@ def test_the_running_totals_are_the_last_statement_of_a_write():
 
 @pytest.mark.django_db
 def test_a_key_already_recorded_or_repeated_in_the_batch_counts_once():
-    services.operations_record(operations=[_op("k1")])
-    result = services.operations_record(operations=[_op("k1"), _op("k2"), _op("k2"), _op("k3")])
+    ledger.operations_record(operations=[_op("k1")])
+    result = ledger.operations_record(operations=[_op("k1"), _op("k2"), _op("k2"), _op("k3")])
     assert [a["idempotencyKey"] for a in result.accepted] == ["k2", "k3"]
     assert result.duplicates == ["k1", "k2"] and result.total_cost == Decimal("2.00")
     assert BudgetTotal.objects.get(scope="overall").spent == Decimal("3")
@@ -86,21 +87,21 @@ def test_a_key_already_recorded_or_repeated_in_the_batch_counts_once():
 def test_the_hard_limit_is_exact_at_the_smallest_money_unit():
     # 0.1 + 0.1 + 0.1 is not 0.3 in binary floating point (SQLite's numbers): the limit must still hold
     # exactly, accepting the third operation and refusing the fourth.
-    services.configuration_update(data={"overall_monthly_budget": Decimal("0.3"), "hard_budget_limit": True})
+    configuration.configuration_update(data={"overall_monthly_budget": Decimal("0.3"), "hard_budget_limit": True})
     for i in range(3):
-        services.operations_record(operations=[_op(f"t{i}", "0.1")])
-    with pytest.raises(services.PaymentRequired):
-        services.operations_record(operations=[_op("t3", "0.000001")])
+        ledger.operations_record(operations=[_op(f"t{i}", "0.1")])
+    with pytest.raises(PaymentRequired):
+        ledger.operations_record(operations=[_op("t3", "0.000001")])
     assert BudgetTotal.objects.get(scope="overall").spent == Decimal("0.3")
     assert CostOperation.objects.count() == 3
 
 
 @pytest.mark.django_db
 def test_a_refused_batch_reports_the_operation_that_crosses_and_writes_nothing():
-    services.configuration_update(data={"overall_monthly_budget": Decimal("10"), "hard_budget_limit": True})
-    services.operations_record(operations=[_op("a", "8")])
-    with pytest.raises(services.PaymentRequired) as refused:
-        services.operations_record(operations=[_op("b", "1"), _op("c", "3"), _op("d", "0.5")])
+    configuration.configuration_update(data={"overall_monthly_budget": Decimal("10"), "hard_budget_limit": True})
+    ledger.operations_record(operations=[_op("a", "8")])
+    with pytest.raises(PaymentRequired) as refused:
+        ledger.operations_record(operations=[_op("b", "1"), _op("c", "3"), _op("d", "0.5")])
     assert refused.value.extra["idempotencyKey"] == "c" and refused.value.extra["spent"] == 9.0
     assert BudgetTotal.objects.get(scope="overall").spent == Decimal("8")
     assert set(CostOperation.objects.values_list("idempotency_key", flat=True)) == {"a"}
@@ -108,9 +109,9 @@ def test_a_refused_batch_reports_the_operation_that_crosses_and_writes_nothing()
 
 @pytest.mark.django_db
 def test_a_new_provider_total_over_its_limit_is_refused_too():
-    services.configuration_update(data={"provider_budgets": {"Mistral": 1}, "hard_budget_limit": True})
-    with pytest.raises(services.PaymentRequired) as refused:
-        services.operations_record(operations=[_op("m", "1.5", provider="Mistral")])
+    configuration.configuration_update(data={"provider_budgets": {"Mistral": 1}, "hard_budget_limit": True})
+    with pytest.raises(PaymentRequired) as refused:
+        ledger.operations_record(operations=[_op("m", "1.5", provider="Mistral")])
     assert refused.value.extra["scope"] == "provider"
     assert not BudgetTotal.objects.exists() and not CostOperation.objects.exists()
 
@@ -119,16 +120,16 @@ def test_a_new_provider_total_over_its_limit_is_refused_too():
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL (DATABASE_URL)")
 @pytest.mark.django_db(transaction=True)
 def test_thirty_two_threads_hold_a_hard_budget_exactly_and_count_a_shared_key_once():
-    services.configuration_update(data={"overall_monthly_budget": Decimal("99.00"), "hard_budget_limit": True})
+    configuration.configuration_update(data={"overall_monthly_budget": Decimal("99.00"), "hard_budget_limit": True})
     barrier = threading.Barrier(32)
 
     def record(i: int) -> str:
         barrier.wait()
         try:
-            services.operations_record(operations=[_op(f"t{i}", "3.00", provider=f"P{i % 4}")])
-            services.operations_record(operations=[_op("shared", "0.00")])
+            ledger.operations_record(operations=[_op(f"t{i}", "3.00", provider=f"P{i % 4}")])
+            ledger.operations_record(operations=[_op("shared", "0.00")])
             return "ok"
-        except services.PaymentRequired:
+        except PaymentRequired:
             return "refused"
         finally:
             connection.close()
@@ -169,11 +170,11 @@ def test_holds_lock_running_totals_in_the_order_the_ledger_write_does():
     # Opposite lock orders between a hold and a ledger write would deadlock: both sort by code point
     # ("Zonos" before "azure-tts"), which is PostgreSQL's "C" collation and SQLite's default.
     for provider in ("azure-tts", "Zonos"):
-        services.price_set(provider_name=provider, data={"provider_type": "TTS",
+        pricing.price_set(provider_name=provider, data={"provider_type": "TTS",
                                                          "cost_per_1k_characters": Decimal("0.01")})
     plan = [{"provider": p, "model": "", "characters": 1000} for p in ("azure-tts", "Zonos")]
     with CaptureQueriesContext(connection) as captured:
-        services.hold_place(job_id="k", plan=plan)
+        holds.hold_place(job_id="k", plan=plan)
     if connection.vendor == "postgresql":  # SQLite has no row locks: a writer holds the whole database
         locking = next(q["sql"] for q in captured.captured_queries if "FOR UPDATE" in q["sql"]
                        and "costs_budgettotal" in q["sql"])

@@ -12,7 +12,7 @@ from django.core import mail
 from django.template import Context, Template
 from django.test import Client
 
-from costs import selectors, services
+from costs import money, optimizer
 from costs.display import format_money, format_percent, plain_amount
 from costs.models import Alert, CostConfiguration, CostOperation, Price
 
@@ -195,7 +195,7 @@ def test_a_suggestion_never_rounds_a_partial_reduction_up_to_100_percent():
     op = CostOperation.objects.create(idempotency_key="k", job_id="j", stage="ScriptGeneration", provider="OpenAI",
                                       model="big", input_tokens=500, output_tokens=500, cost=Decimal("10000"),
                                       cost_source="computed")
-    found = selectors.suggestions([op])
+    found = optimizer.suggestions([op])
     switch = next(s for s in found if "cost reduction" in s["suggestion"])
     assert "over 99% cost reduction" in switch["suggestion"] and "100%" not in switch["suggestion"]
 
@@ -205,9 +205,9 @@ def test_the_caching_suggestion_does_not_read_none():
     ops = [CostOperation.objects.create(idempotency_key=f"k{i}", job_id="j", stage="ScriptGeneration",
                                         provider="Nobody", model="m", input_tokens=100, cost=Decimal("1"),
                                         cost_source="reported") for i in range(2)]
-    caching = next(s for s in selectors.suggestions(ops) if s["category"] == "Caching")
+    caching = next(s for s in optimizer.suggestions(ops) if s["category"] == "Caching")
     assert not caching["qualityImpact"].startswith("None")
-    assert services.percent(Decimal(1), Decimal(3)) == 33.3  # the API's numeric percentages are unchanged
+    assert money.percent(Decimal(1), Decimal(3)) == 33.3  # the API's numeric percentages are unchanged
 
 
 @pytest.mark.django_db

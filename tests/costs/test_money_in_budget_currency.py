@@ -7,20 +7,20 @@ from decimal import Decimal as D
 import pytest
 
 from aura_site.errors import PaymentRequired
-from costs import services
+from costs import budgets, configuration, holds, ledger
 
 
 @pytest.fixture
 def euro_hard_budget(db):
-    services.configuration_update(data={
+    configuration.configuration_update(data={
         "currency": "EUR", "overall_monthly_budget": D("1"), "provider_budgets": {"Lingo": D("0.5")},
         "hard_budget_limit": True, "alert_thresholds": [], "enable_project_tracking": False})
-    services.operations_record(operations=[
+    ledger.operations_record(operations=[
         {"idempotency_key": "spent", "stage": "script", "provider": "Lingo", "cost": D("0.4"), "currency": "EUR"}])
 
 
 def test_a_blocked_decision_names_the_budget_the_committed_and_the_part_in_euros(euro_hard_budget):
-    decision = services.budget_decision(amount=D("0.6025"), by_provider={"Lingo": D("0.6025")})
+    decision = budgets.budget_decision(amount=D("0.6025"), by_provider={"Lingo": D("0.6025")})
     assert decision["decision"] == "block"
     assert decision["reasons"] == [
         "The overall budget (€1.00) would be exceeded: €0.40 spent or held + €0.6025.",
@@ -30,6 +30,6 @@ def test_a_blocked_decision_names_the_budget_the_committed_and_the_part_in_euros
 
 def test_a_refused_hold_names_its_amounts_in_euros(euro_hard_budget):
     with pytest.raises(PaymentRequired) as refused:
-        services.hold_place(job_id="run", amount=D("0.6025"))
+        holds.hold_place(job_id="run", amount=D("0.6025"))
     assert "holding €0.6025 for job run" in refused.value.detail
     assert "(€0.40 spent" in refused.value.detail

@@ -12,13 +12,13 @@ from decimal import Decimal as D
 import pytest
 
 from aura_site.errors import PaymentRequired
-from costs import services
+from costs import alerts, configuration, ledger
 from costs.models import Alert, CostOperation
 
 
 @pytest.fixture
 def hard_budget(db):
-    services.configuration_update(data={
+    configuration.configuration_update(data={
         "overall_monthly_budget": D("10"), "provider_budgets": {}, "hard_budget_limit": True,
         "alert_thresholds": [], "alert_frequency": "Once", "enable_project_tracking": False})
 
@@ -34,17 +34,17 @@ def _call(key: str, cost: str, *, reserved: str | None, overrun: bool = False, e
 
 def test_a_sent_call_past_a_hard_budget_is_recorded_where_a_reported_one_is_refused(hard_budget):
     with pytest.raises(PaymentRequired):
-        services.operations_record(operations=[_call("api", "12", reserved=None)])
+        ledger.operations_record(operations=[_call("api", "12", reserved=None)])
     assert not CostOperation.objects.filter(idempotency_key="api").exists()
 
-    result = services.operations_record(operations=[_call("run", "12", reserved="12")])
+    result = ledger.operations_record(operations=[_call("run", "12", reserved="12")])
     row = CostOperation.objects.get(idempotency_key="run")
     assert (len(result.accepted), result.duplicates, result.total_cost) == (1, [], D("12"))
     assert (row.cost, row.overrun, row.estimated) == (D("12"), False, False)
 
 
 def test_an_overrun_is_flagged_and_raises_one_alert_naming_the_call_its_cost_and_its_reservation(hard_budget):
-    result = services.operations_record(
+    result = ledger.operations_record(
         operations=[_call("run:script:1", "3", reserved="2", overrun=True, estimated=True)])
     row = CostOperation.objects.get(idempotency_key="run:script:1")
     assert (row.cost, row.overrun, row.estimated) == (D("3"), True, True)
@@ -57,24 +57,24 @@ def test_an_overrun_is_flagged_and_raises_one_alert_naming_the_call_its_cost_and
 
 
 def test_a_call_within_its_reservation_raises_no_overrun_alert(hard_budget):
-    services.operations_record(operations=[_call("fits", "2", reserved="2")])
+    ledger.operations_record(operations=[_call("fits", "2", reserved="2")])
     assert not Alert.objects.filter(dedupe_key__startswith="overrun:").exists()
 
 
 def test_an_overrun_with_nothing_reserved_or_without_a_job_keeps_its_alert_within_its_columns(hard_budget):
-    services.operations_record(operations=[
+    ledger.operations_record(operations=[
         _call("free", "1", reserved="0", overrun=True, job_id=None),
         _call("huge", "9", reserved="0.000001", overrun=True),
     ])
     free = Alert.objects.get(dedupe_key="overrun:free")
-    assert (free.key, free.threshold, free.budget) == ("", services.OVERRUN_SHARE_CAP, D("0"))
+    assert (free.key, free.threshold, free.budget) == ("", alerts.OVERRUN_SHARE_CAP, D("0"))
     assert "the script call of job - cost" in free.message
-    assert Alert.objects.get(dedupe_key="overrun:huge").threshold == services.OVERRUN_SHARE_CAP
+    assert Alert.objects.get(dedupe_key="overrun:huge").threshold == alerts.OVERRUN_SHARE_CAP
 
 
 def test_an_overrun_alert_shows_sub_cent_amounts_in_the_budgets_currency(db):
-    services.configuration_update(data={"currency": "EUR", "alert_thresholds": []})
-    services.operations_record(operations=[_call("cents", "0.0031", reserved="0.0025", overrun=True)])
+    configuration.configuration_update(data={"currency": "EUR", "alert_thresholds": []})
+    ledger.operations_record(operations=[_call("cents", "0.0031", reserved="0.0025", overrun=True)])
     alert = Alert.objects.get(dedupe_key="overrun:cents")
     assert "cost €0.0031, more than the €0.0025 it had reserved" in alert.message
     assert alert.threshold == 124  # 0.0031 of 0.0025: 124 %

@@ -19,7 +19,7 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
 from aura_site.models import ApiToken
-from costs import services
+from costs import configuration, ledger
 from costs.models import BudgetTotal, CostOperation, CostRollup
 from costs.rollups import micros, rollups_rebuild
 from models_selection.runs.models import Job
@@ -50,7 +50,7 @@ def test_an_operation_posted_from_a_signed_in_session_records_the_user_and_no_to
 
 def test_a_runs_operations_metered_without_a_caller_are_charged_to_the_runs_creator(owner, viewer):
     job = Job.objects.create(brief="b", status="Planned", created_by=viewer)
-    services.operations_record(operations=[
+    ledger.operations_record(operations=[
         {"idempotency_key": "r1", "job_id": job.id, "stage": "script", "provider": "OpenAI", "cost": 1},
         {"idempotency_key": "r2", "job_id": "not-a-run", "stage": "script", "provider": "OpenAI", "cost": 1},
     ])
@@ -59,7 +59,7 @@ def test_a_runs_operations_metered_without_a_caller_are_charged_to_the_runs_crea
 
 def test_the_caller_wins_over_the_runs_creator(owner, viewer):
     job = Job.objects.create(brief="b", status="Planned", created_by=viewer)
-    services.operations_record(operations=[{"idempotency_key": "r1", "job_id": job.id, "stage": "script",
+    ledger.operations_record(operations=[{"idempotency_key": "r1", "job_id": job.id, "stage": "script",
                                             "provider": "OpenAI", "cost": 1}], user=owner)
     assert CostOperation.objects.get().user_id == owner.pk
 
@@ -137,7 +137,7 @@ def test_rollups_equal_the_ledgers_group_by_for_any_data_and_time_zone(batches, 
                 "model": op["model"], "stage": op["stage"], "project_id": op["project_id"], "cost": op["cost"],
                 "input_tokens": op["input_tokens"]})
         for who, ops in by_user.items():
-            services.operations_record(operations=ops, user=users[who])
+            ledger.operations_record(operations=ops, user=users[who])
     expected = _grouped_ledger(zone)
     assert _rollups() == expected
     assert sum(v[0] for v in expected.values()) == micros(sum(Decimal(o["cost"]) for b in batches for o in b))
@@ -158,7 +158,7 @@ def test_the_rebuild_command_recomputes_rollups_after_a_time_zone_change(setting
 def test_concurrent_batches_over_the_same_groups_add_up_exactly(owner, api_client_for, settings):
     """No budget period in force (nothing else serialises the writers), keys in opposite orders."""
     settings.TIME_ZONE = "UTC"
-    services.configuration_update(data={"period_type": "Custom", "custom_start": dt.date(2020, 1, 1),
+    configuration.configuration_update(data={"period_type": "Custom", "custom_start": dt.date(2020, 1, 1),
                                         "custom_end": dt.date(2020, 1, 2)})
     groups = [{"stage": s, "provider": p, "model": m} for s in ("script", "visual") for p in ("OpenAI", "Gemini")
               for m in ("a", "b")]

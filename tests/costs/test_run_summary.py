@@ -9,7 +9,7 @@ from http import HTTPStatus
 import pytest
 from django.test import Client
 
-from costs import selectors
+from costs import optimizer, selectors
 from costs.models import CostOperation
 
 pytestmark = pytest.mark.django_db
@@ -61,9 +61,9 @@ def test_the_summary_figures_equal_sums_over_every_operation(owner_api):
 def test_the_runs_suggestions_from_sql_equal_those_from_its_operations():
     _seed("run", 97)
     CostOperation.objects.filter(job_id="run", stage="ScriptGeneration").update(model="gpt-4")
-    found = selectors.job_suggestions(job_id="run")
+    found = optimizer.job_suggestions(job_id="run")
     everything = list(CostOperation.objects.filter(job_id="run").order_by("timestamp", "id"))
-    assert found == selectors.suggestions(everything)
+    assert found == optimizer.suggestions(everything)
     assert {s["category"] for s in found} >= {"Caching", "TTSAlternative"}
     repeats = [s for s in found if s["category"] == "Caching"][0]
     seen, expected = set(), Decimal(0)

@@ -13,9 +13,10 @@ from http import HTTPStatus
 import pytest
 import time_machine
 
-from costs import services, webhooks
+from costs import ledger, webhooks
 from costs.forecast import forecast_alerts_raise
 from costs.models import Alert, Webhook, WebhookDelivery
+from models_selection.keys import key_decrypt
 
 # Deliveries are queued when the transaction commits, as in production: the tests commit.
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -52,7 +53,7 @@ def test_webhooks_are_created_listed_updated_and_deleted_and_the_secret_is_never
     updated = owner_api.put(f"{BASE}/{created['id']}", {"name": "ops-2", "slackFormat": False})
     assert updated.status_code == 200 and updated.json()["name"] == "ops-2"
     webhook = Webhook.objects.get()
-    assert webhooks.key_decrypt(webhook.secret_encrypted) == SECRET and SECRET not in webhook.secret_encrypted
+    assert key_decrypt(webhook.secret_encrypted) == SECRET and SECRET not in webhook.secret_encrypted
     everything = json.dumps([owner_api.get(BASE).json(), owner_api.get(f"{BASE}/{created['id']}").json()])
     assert SECRET not in everything and SECRET not in caplog.text
     assert owner_api.delete(f"{BASE}/{created['id']}").status_code == HTTPStatus.NO_CONTENT
@@ -63,9 +64,9 @@ def test_webhooks_are_created_listed_updated_and_deleted_and_the_secret_is_never
 def test_a_new_secret_replaces_the_old_one_and_an_omitted_one_is_kept(owner_api, local_ok, webhook_receiver):
     created = _create(owner_api, webhook_receiver.url)
     owner_api.patch(f"{BASE}/{created['id']}", {"url": webhook_receiver.url + "/x"})
-    assert webhooks.key_decrypt(Webhook.objects.get().secret_encrypted) == SECRET
+    assert key_decrypt(Webhook.objects.get().secret_encrypted) == SECRET
     owner_api.put(f"{BASE}/{created['id']}", {"secret": "another-secret"})
-    assert webhooks.key_decrypt(Webhook.objects.get().secret_encrypted) == "another-secret"
+    assert key_decrypt(Webhook.objects.get().secret_encrypted) == "another-secret"
 
 
 @pytest.mark.parametrize("body", [{"name": None, "url": None, "secret": None}, {"name": "a\x00"},
@@ -76,7 +77,7 @@ def test_odd_updates_keep_the_webhook_or_are_422(owner_api, local_ok, webhook_re
     assert response.status_code in (200, 422), response.content
     if "url" in body and body["url"]:
         assert response.status_code == 200  # private addresses are allowed in this test
-    assert webhooks.key_decrypt(Webhook.objects.get().secret_encrypted) == SECRET
+    assert key_decrypt(Webhook.objects.get().secret_encrypted) == SECRET
     assert Webhook.objects.get().name == "ops"
 
 
@@ -200,7 +201,7 @@ def test_a_forecast_alert_is_delivered_once_per_period(owner_api, local_ok, webh
     owner_api.put("/api/cost-tracking/configuration", {"providerBudgets": {"OpenAI": 30},
                                                        "forecastAlertsEnabled": True})
     _create(owner_api, webhook_receiver.url + "/hook")
-    services.operations_record(operations=[{
+    ledger.operations_record(operations=[{
         "idempotency_key": f"d{day}", "stage": "script", "provider": "OpenAI", "cost": 2,
         "timestamp": dt.datetime(2026, 11, day, 1, tzinfo=dt.UTC)} for day in range(1, 11)])
     with time_machine.travel(dt.datetime(2026, 11, 11, tzinfo=dt.UTC), tick=False):
@@ -216,7 +217,7 @@ def test_a_forecast_alert_is_delivered_once_per_period(owner_api, local_ok, webh
 
 def test_no_forecast_alert_unless_enabled(owner_api, local_ok):
     owner_api.put("/api/cost-tracking/configuration", {"providerBudgets": {"OpenAI": 1}})
-    services.operations_record(operations=[{"idempotency_key": "x", "stage": "s", "provider": "OpenAI",
+    ledger.operations_record(operations=[{"idempotency_key": "x", "stage": "s", "provider": "OpenAI",
                                             "cost": 0.5}])
     assert forecast_alerts_raise() == []
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from aura_site.models import ApiToken
-from costs import services
+from costs import configuration, ledger
 from costs.forecast import period_forecast
 
 from .conftest import screenshot
@@ -33,12 +33,12 @@ def recent_spending(owner, settings):
                  "timestamp": at},
                 {"idempotency_key": f"a{back}", "stage": "visual", "provider": "Anthropic", "model": "claude-sonnet",
                  "cost": 1, "project_id": "launch", "timestamp": at}]
-    services.operations_record(operations=ops, user=owner)
+    ledger.operations_record(operations=ops, user=owner)
     forecast = period_forecast()
     openai = next(p for p in forecast["providers"] if p["provider"] == "OpenAI")
     left = (forecast["periodEnd"] - now).total_seconds() / 86400
     budget = round(openai["spent"] + openai["burnRatePerDay"] * left / 2, 2)
-    services.configuration_update(data={"overall_monthly_budget": 1000, "provider_budgets": {"OpenAI": budget}})
+    configuration.configuration_update(data={"overall_monthly_budget": 1000, "provider_budgets": {"OpenAI": budget}})
 
 
 def test_the_spend_chart_follows_the_range_picker_and_has_a_table(page, live_server, sign_in, recent_spending):

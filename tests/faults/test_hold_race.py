@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 
-from costs import services
+from costs import configuration
 from costs.models import BudgetTotal, Hold
 
 BASE = "/api/cost-tracking"
@@ -37,7 +37,7 @@ def _held() -> dict[str, Decimal]:
 
 @pytest.mark.django_db(transaction=True)
 def test_sixteen_parallel_creates_give_one_hold_and_release_leaves_nothing_held(owner, owner_api, api_client_for):
-    services.configuration_update(data={"overall_monthly_budget": Decimal("1000"), "hard_budget_limit": True})
+    configuration.configuration_update(data={"overall_monthly_budget": Decimal("1000"), "hard_budget_limit": True})
 
     statuses = _create_concurrently(api_client_for, owner, "race-job")
 

@@ -18,7 +18,7 @@ from django.conf import settings as django_settings
 from django.db import connection
 
 from aura_site.celery import app as celery_app
-from costs import services
+from costs import exports
 from costs.export_lifecycle import exports_sweep
 from costs.models import ExportJob
 from tests.conftest import ROOT, ApiClient, _database_url_for_worker, _token_for
@@ -134,7 +134,7 @@ def test_killing_the_pool_child_mid_export_ends_with_a_complete_file(start_worke
     _seed(ROWS)
     api = ApiClient(_token_for(owner))
     worker = start_worker()
-    export = services.export_start(job_id="job-big", fmt="csv", user=owner)
+    export = exports.export_start(job_id="job-big", fmt="csv", user=owner)
     _wait_until_writing(export)
 
     os.kill(_pool_child(worker), signal.SIGKILL)
@@ -148,7 +148,7 @@ def test_killing_the_whole_worker_mid_export_is_recovered_by_the_sweeper(start_w
     _seed(ROWS)
     api = ApiClient(_token_for(owner))
     worker = start_worker()
-    export = services.export_start(job_id="job-big", fmt="csv", user=owner)
+    export = exports.export_start(job_id="job-big", fmt="csv", user=owner)
     _wait_until_writing(export)
 
     os.killpg(worker.pid, signal.SIGKILL)

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from costs import services as cost_services
+from costs import pricing
 from models_selection import services
 from models_selection.models import CatalogModel
 
@@ -42,7 +42,7 @@ def _no_provider_settings_in_environment(monkeypatch, settings):
 
 
 def _price(provider: str, model: str, prices: tuple[str, str, str]) -> None:
-    cost_services.price_set(provider_name=provider, model_id=model, data={
+    pricing.price_set(provider_name=provider, model_id=model, data={
         "provider_type": "LLM", "cost_per_1k_input_tokens": Decimal(prices[0]),
         "cost_per_1k_output_tokens": Decimal(prices[1]), "cost_per_1k_cached_input_tokens": Decimal(prices[2])})
 

@@ -74,7 +74,7 @@ def test_a_blocked_run_exits_3_with_the_options(run_world):
 
 
 def test_a_run_the_hard_budget_refuses_exits_5(run_world):
-    from costs.services import configuration_update
+    from costs.configuration import configuration_update
 
     configuration_update(data={"overall_monthly_budget": Decimal("0.000001"), "hard_budget_limit": True})
 

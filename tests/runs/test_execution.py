@@ -50,7 +50,7 @@ def test_the_ledger_equals_usage_times_the_snapshot_prices_and_the_hold_settles_
 ):
     job = start_run(owner_api, django_capture_on_commit_callbacks)
     # Prices change after planning: the run pays its snapshot.
-    from costs.services import price_set
+    from costs.pricing import price_set
 
     price_set(provider_name="OpenAI", model_id="fake-gpt", data={"cost_per_1k_input_tokens": Decimal("9")})
 
@@ -260,7 +260,7 @@ def test_a_malformed_judge_answer_is_retried_once_then_unavailable(
 def test_a_call_whose_worst_case_does_not_fit_a_hard_budget_is_refused_before_it_is_sent(
     run_world, owner_api, django_capture_on_commit_callbacks
 ):
-    from costs.services import configuration_update
+    from costs.configuration import configuration_update
 
     job_id = owner_api.post("/api/jobs", {"brief": BRIEF, "aiBehaviorIds": {}}).json()["jobId"]
     hold = Hold.objects.get(job_id=job_id)

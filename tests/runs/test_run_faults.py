@@ -11,8 +11,8 @@ from decimal import Decimal
 import bpe_openai
 import pytest
 
+from costs.configuration import configuration_update
 from costs.models import Alert, BudgetTotal, CostOperation, Hold
-from costs.services import configuration_update
 from costs.webhooks import webhook_create
 from models_selection import services
 from models_selection.models import CatalogModel

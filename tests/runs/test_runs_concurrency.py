@@ -11,8 +11,8 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 
+from costs.configuration import configuration_update
 from costs.models import BudgetTotal, CostOperation
-from costs.services import configuration_update
 from models_selection.runs.execution import run_execute, run_start
 from models_selection.runs.models import Job, StageRun
 from preferences.kinds import KINDS_BY_KEY
