@@ -21,6 +21,10 @@ from aura_site.celery import app as celery_app
 from aura_site.models import ApiToken
 
 ROOT = Path(__file__).resolve().parent.parent
+# This test process: `gw0`, `gw1`… under pytest-xdist (`make test` runs the suite in parallel), else `main`.
+# Each has its own test database (pytest-django adds the worker id to its name), export folder, broker
+# key prefix and log files, so parallel processes never see each other's files, tasks or workers.
+TEST_PROCESS = os.environ.get("PYTEST_XDIST_WORKER", "main")
 # The fake AI provider server (`fake_provider` fixture) for probe tests and browser tests, and a webhook
 # receiver (`webhook_receiver`) for alert deliveries.
 pytest_plugins = ["tests.fake_provider", "tests.webhook_receiver"]
@@ -173,6 +177,31 @@ def _eager_tasks_unless_worker(request) -> Iterator[None]:
     celery_app.conf.task_always_eager = previous
 
 
+def pytest_configure(config) -> None:
+    """This test process's own export folder and broker key prefix, here and in the processes it starts.
+
+    Set in the environment too: the Celery workers, gunicorn servers and benchmark runs the tests start
+    inherit them. The export sweeper removes files it does not know, so two processes sharing a folder
+    would delete each other's exports; two Celery workers on one Redis database without a prefix would
+    take each other's tasks and answer each other's pings.
+    """
+    from django.conf import settings
+
+    exports = Path(settings.DATA_DIR) / "test-exports" / TEST_PROCESS
+    prefix = f"aura-test-{TEST_PROCESS}:"
+    os.environ["AURA_EXPORT_DIR"] = str(exports)
+    os.environ["AURA_BROKER_KEY_PREFIX"] = prefix
+    settings.AURA_EXPORT_DIR = exports
+    settings.AURA_BROKER_KEY_PREFIX = prefix
+    celery_app.conf.broker_transport_options = {**celery_app.conf.broker_transport_options,
+                                                "global_keyprefix": prefix}
+
+
+def log_file(name: str):
+    """A log file in var/ for a process a test starts, named after this test process."""
+    return open(ROOT / "var" / f"test-{name}-{TEST_PROCESS}.log", "w")  # noqa: SIM115
+
+
 def _database_url_for_worker() -> str:
     settings = connection.settings_dict
     if connection.vendor != "postgresql":
@@ -197,7 +226,7 @@ def celery_worker_process(transactional_db) -> Iterator[subprocess.Popen | None]
         yield None
         return
     env = {**os.environ, "DATABASE_URL": _database_url_for_worker(), "AURA_ALLOW_PRIVATE_PROVIDER_URLS": "true"}
-    log = open(ROOT / "var" / "test-celery-worker.log", "w")  # noqa: SIM115
+    log = log_file("celery-worker")
     celery_app.control.purge()
     worker = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "aura_site", "worker", "--pool=solo", "--concurrency=1",
@@ -224,5 +253,9 @@ def celery_worker_process(transactional_db) -> Iterator[subprocess.Popen | None]
 
 
 def pytest_collection_modifyitems(items) -> None:
-    """Browser tests run last: once started, the browser driver keeps an event loop in the main thread."""
+    """Browser tests run last: once started, the browser driver keeps an event loop in the main thread.
+
+    With `-n`, pytest-xdist hands out the groups (`browser`, `servers`) first, biggest first, one per
+    process; each group's tests run one after another in that process.
+    """
     items.sort(key=lambda item: item.get_closest_marker("e2e") is not None)

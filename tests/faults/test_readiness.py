@@ -9,7 +9,8 @@ import pytest
 
 from .conftest import closed_port
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# Slow: each test starts gunicorn; the servers run one at a time, so the timing bounds hold.
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow, pytest.mark.xdist_group("servers")]
 
 
 def test_with_the_broker_unreachable_readiness_names_the_broker_and_answers_quickly(server_process):

@@ -15,7 +15,8 @@ from models_selection.models import ProbeResult
 
 from .conftest import closed_port
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# Slow: each test starts gunicorn; the servers run one at a time, so the timing bounds hold.
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow, pytest.mark.xdist_group("servers")]
 
 
 def _timed(method: str, url: str, **kwargs) -> tuple[httpx.Response, float]:
