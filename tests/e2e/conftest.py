@@ -15,12 +15,11 @@ CHROMIUM = "/usr/bin/chromium"
 
 
 def pytest_collection_modifyitems(config, items) -> None:
-    """Browser tests are `e2e`, and run in one test process (`--dist loadgroup`): one chromium, started once."""
+    """Browser tests are `e2e` (and, under `-n`, run in one process: the `browser` group of tests/conftest.py)."""
     here = Path(__file__).resolve().parent
     for item in items:
         if here in Path(str(item.fspath)).resolve().parents:
             item.add_marker(pytest.mark.e2e)
-            item.add_marker(pytest.mark.xdist_group("browser"))
 
 
 @pytest.fixture(scope="session")

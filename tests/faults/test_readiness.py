@@ -9,8 +9,8 @@ import pytest
 
 from .conftest import closed_port
 
-# Slow: each test starts gunicorn; the servers run one at a time, so the timing bounds hold.
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow, pytest.mark.xdist_group("servers")]
+# Slow: each test starts gunicorn (in the `servers` group of tests/conftest.py: one server at a time).
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 
 def test_with_the_broker_unreachable_readiness_names_the_broker_and_answers_quickly(server_process):

@@ -23,9 +23,9 @@ from costs.export_lifecycle import exports_sweep
 from costs.models import ExportJob
 from tests.conftest import ROOT, ApiClient, _database_url_for_worker, _token_for, log_file
 
-# Slow, and next to the other tests that start servers: real prefork workers and a 150,000-row export.
+# Slow: real prefork workers and a 150,000-row export (in the `servers` group of tests/conftest.py).
 pytestmark = [pytest.mark.postgres, pytest.mark.celery_worker, pytest.mark.django_db(transaction=True),
-              pytest.mark.slow, pytest.mark.xdist_group("servers")]
+              pytest.mark.slow]
 
 ROWS = 150_000
 BOUND_SECONDS = 120
