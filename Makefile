@@ -6,8 +6,8 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
-# Test processes running the suite in parallel (pytest-xdist), each with its own test database; 2 is the
-# fastest on a 2-core machine. PYTEST_WORKERS=0 runs everything in one process.
+# Test processes running the suite in parallel (pytest-xdist), each with its own test database: one per
+# core of a 2-core machine. PYTEST_WORKERS=0 runs everything in one process.
 PYTEST_WORKERS ?= 2
 
 .PHONY: install run test test-fast screenshots lint format worker browser wrk bench mutate clean
