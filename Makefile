@@ -6,6 +6,9 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
+# Test processes running the suite in parallel (pytest-xdist), each with its own test database: one per
+# core of a 2-core machine. PYTEST_WORKERS=0 runs everything in one process.
+PYTEST_WORKERS ?= 2
 
 .PHONY: install run test test-fast screenshots lint format worker browser wrk bench mutate clean
 
@@ -23,13 +26,14 @@ run: install
 	$(BIN)/python manage.py ensure_admin
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
-## test: install what the tests need (Python packages, Debian's chromium) and run the whole suite
+## test: install what the tests need (Python packages, Debian's chromium) and run the whole suite in
+## PYTEST_WORKERS processes; prints the ten slowest tests
 test: install browser wrk
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --durations=10 $(PYTEST_ARGS)
 
-## test-fast: everything but the browser tests
+## test-fast: everything but the browser tests and the slow ones (marked `slow`)
 test-fast: install
-	$(BIN)/python -m pytest -m "not e2e" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) -m "not e2e and not slow" $(PYTEST_ARGS)
 
 ## screenshots: run the browser scenarios, which save full-page screenshots in tests/e2e/screenshots/
 screenshots: install browser

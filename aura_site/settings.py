@@ -210,6 +210,12 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_timeout": 10,
     "max_retries": 0,
 }
+# Prefixes every Redis key and channel of the broker (queues, unacknowledged messages, worker control), so
+# several installations, or parallel test runs, can share one Redis database without taking each other's
+# tasks. Workers and web processes of one installation must use the same prefix.
+AURA_BROKER_KEY_PREFIX = env.str("AURA_BROKER_KEY_PREFIX", default="")
+if AURA_BROKER_KEY_PREFIX:
+    CELERY_BROKER_TRANSPORT_OPTIONS["global_keyprefix"] = AURA_BROKER_KEY_PREFIX
 # Publishing never waits on a broker that is down: one attempt, a short connect timeout, then 503.
 CELERY_TASK_PUBLISH_RETRY = False
 CELERY_BROKER_CONNECTION_TIMEOUT = AURA_BROKER_CONNECT_TIMEOUT

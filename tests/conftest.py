@@ -5,8 +5,10 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +23,10 @@ from aura_site.celery import app as celery_app
 from aura_site.models import ApiToken
 
 ROOT = Path(__file__).resolve().parent.parent
+# This test process: `gw0`, `gw1`… under pytest-xdist (`make test` runs the suite in parallel), else `main`.
+# Each has its own test database (pytest-django adds the worker id to its name), export folder, broker
+# key prefix and log files, so parallel processes never see each other's files, tasks or workers.
+TEST_PROCESS = os.environ.get("PYTEST_XDIST_WORKER", "main")
 # The fake AI provider server (`fake_provider` fixture) for probe tests and browser tests, and a webhook
 # receiver (`webhook_receiver`) for alert deliveries.
 pytest_plugins = ["tests.fake_provider", "tests.webhook_receiver"]
@@ -173,6 +179,33 @@ def _eager_tasks_unless_worker(request) -> Iterator[None]:
     celery_app.conf.task_always_eager = previous
 
 
+def pytest_configure(config) -> None:
+    """This test process's own export folder and broker key prefix, here and in the processes it starts.
+
+    Set in the environment too: the Celery workers, gunicorn servers and benchmark runs the tests start
+    inherit them. The export sweeper removes files it does not know, so two processes sharing a folder
+    would delete each other's exports; two Celery workers on one Redis database without a prefix would
+    take each other's tasks and answer each other's pings.
+    """
+    from django.conf import settings
+
+    # A fresh folder per run, too: the SQLite and PostgreSQL runs may go on at once in one checkout.
+    exports = Path(tempfile.mkdtemp(prefix=f"aura-test-exports-{TEST_PROCESS}-"))
+    config.add_cleanup(lambda: shutil.rmtree(exports, ignore_errors=True))
+    prefix = f"aura-test-{TEST_PROCESS}:"
+    os.environ["AURA_EXPORT_DIR"] = str(exports)
+    os.environ["AURA_BROKER_KEY_PREFIX"] = prefix
+    settings.AURA_EXPORT_DIR = exports
+    settings.AURA_BROKER_KEY_PREFIX = prefix
+    celery_app.conf.broker_transport_options = {**celery_app.conf.broker_transport_options,
+                                                "global_keyprefix": prefix}
+
+
+def log_file(name: str):
+    """A log file in var/ for a process a test starts, named after this test process."""
+    return open(ROOT / "var" / f"test-{name}-{TEST_PROCESS}.log", "w")  # noqa: SIM115
+
+
 def _database_url_for_worker() -> str:
     settings = connection.settings_dict
     if connection.vendor != "postgresql":
@@ -197,7 +230,7 @@ def celery_worker_process(transactional_db) -> Iterator[subprocess.Popen | None]
         yield None
         return
     env = {**os.environ, "DATABASE_URL": _database_url_for_worker(), "AURA_ALLOW_PRIVATE_PROVIDER_URLS": "true"}
-    log = open(ROOT / "var" / "test-celery-worker.log", "w")  # noqa: SIM115
+    log = log_file("celery-worker")
     celery_app.control.purge()
     worker = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "aura_site", "worker", "--pool=solo", "--concurrency=1",
@@ -226,3 +259,33 @@ def celery_worker_process(transactional_db) -> Iterator[subprocess.Popen | None]
 def pytest_collection_modifyitems(items) -> None:
     """Browser tests run last: once started, the browser driver keeps an event loop in the main thread."""
     items.sort(key=lambda item: item.get_closest_marker("e2e") is not None)
+
+
+# Under `-n` (pytest-xdist), the tests of a group run one after another in one process: the browser tests
+# share one chromium; the tests that start gunicorn or real workers (and time their answers), and the
+# benchmarks' smoke test with its own gunicorn and wrk, never run beside each other. Every other test is
+# handed out on its own. (xdist's `--dist loadgroup` cannot group under pytest 9.2, which no longer reads
+# the node id that xdist rewrites, hence the scheduler below.)
+GROUPS = {
+    "browser": ("tests/e2e/",),
+    "servers": ("tests/faults/test_readiness.py", "tests/faults/test_run_start_outage.py",
+                "tests/faults/test_service_outages.py", "tests/faults/test_worker_deaths.py",
+                "tests/benchmarks/test_smoke.py"),
+}
+
+
+def group_of(nodeid: str) -> str | None:
+    """The group a test belongs to, by its path, or None."""
+    return next((name for name, paths in GROUPS.items() if nodeid.startswith(paths)), None)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """Hand out each group as one unit (biggest first, so the groups start at once), then single tests."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class GroupScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return group_of(nodeid) or nodeid
+
+    return GroupScheduling(config, log)

@@ -95,6 +95,7 @@ def _forms(client: Client, url: str) -> list[dict]:
     return [f for f in parser.forms if f["action"].startswith("/") and "logout" not in f["action"]]
 
 
+@pytest.mark.slow
 def test_every_form_answers_hostile_values_without_a_server_error(owner, pages):
     client = Client(raise_request_exception=False)
     client.force_login(owner)

@@ -8,6 +8,8 @@ import re
 import subprocess
 import sys
 
+import pytest
+
 from tests.conftest import ROOT
 
 MEASURES = {
@@ -22,6 +24,8 @@ MEASURES = {
 } | {f"http_{e}_p99_at_64_vs_p50_at_16" for e in ("me", "resolve", "operation", "current_period", "run_summary")}
 
 
+# Slow: gunicorn with four workers and wrk (in the `servers` group of tests/conftest.py).
+@pytest.mark.slow
 def test_every_benchmark_runs_at_tiny_sizes_and_prints_one_json_line_per_measure():
     # The benchmarks build their own database next to the tests' (`<name>_smoke` on PostgreSQL).
     env = {k: v for k, v in os.environ.items() if k != "BENCH_DATABASE_URL"}

@@ -15,6 +15,7 @@ CHROMIUM = "/usr/bin/chromium"
 
 
 def pytest_collection_modifyitems(config, items) -> None:
+    """Browser tests are `e2e` (and, under `-n`, run in one process: the `browser` group of tests/conftest.py)."""
     here = Path(__file__).resolve().parent
     for item in items:
         if here in Path(str(item.fspath)).resolve().parents:

@@ -9,7 +9,8 @@ import pytest
 
 from .conftest import closed_port
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# Slow: each test starts gunicorn (in the `servers` group of tests/conftest.py: one server at a time).
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 
 def test_with_the_broker_unreachable_readiness_names_the_broker_and_answers_quickly(server_process):

@@ -32,7 +32,8 @@ from tests.runs.conftest import configure_run_world
 from .conftest import closed_port
 from .conftest import test_database_url as database_url_of_the_tests
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# Slow: each test starts gunicorn (in the `servers` group of tests/conftest.py: one server at a time).
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 BRIEF = "How bees find their way home"
 FAST_SECONDS = 3  # the broker's connect timeout is 2 s; a closed port refuses at once
 

@@ -15,7 +15,8 @@ from models_selection.models import ProbeResult
 
 from .conftest import closed_port
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# Slow: each test starts gunicorn (in the `servers` group of tests/conftest.py: one server at a time).
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 
 def _timed(method: str, url: str, **kwargs) -> tuple[httpx.Response, float]:

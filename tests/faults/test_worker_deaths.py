@@ -21,9 +21,11 @@ from aura_site.celery import app as celery_app
 from costs import exports
 from costs.export_lifecycle import exports_sweep
 from costs.models import ExportJob
-from tests.conftest import ROOT, ApiClient, _database_url_for_worker, _token_for
+from tests.conftest import ROOT, ApiClient, _database_url_for_worker, _token_for, log_file
 
-pytestmark = [pytest.mark.postgres, pytest.mark.celery_worker, pytest.mark.django_db(transaction=True)]
+# Slow: real prefork workers and a 150,000-row export (in the `servers` group of tests/conftest.py).
+pytestmark = [pytest.mark.postgres, pytest.mark.celery_worker, pytest.mark.django_db(transaction=True),
+              pytest.mark.slow]
 
 ROWS = 150_000
 BOUND_SECONDS = 120
@@ -53,7 +55,7 @@ def start_worker(transactional_db, fast_heartbeat) -> Iterator[Callable[[], subp
     def start() -> subprocess.Popen:
         env = {**os.environ, "DATABASE_URL": _database_url_for_worker(), "AURA_TASK_HEARTBEAT_SECONDS": HEARTBEAT,
                "AURA_TASK_STALE_AFTER": STALE_AFTER}
-        log = open(ROOT / "var" / f"test-prefork-worker-{len(workers)}.log", "w")  # noqa: SIM115
+        log = log_file(f"prefork-worker-{len(workers)}")
         worker = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "aura_site", "worker", "--pool=prefork", "--concurrency=1",
              "--without-gossip", "--without-mingle", "-n", f"fault{len(workers)}@%h", "-l", "INFO"],
