@@ -12,6 +12,11 @@ from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
+from costs.api import router as costs_router
+from models_selection.api import router as models_router
+from models_selection.runs.api import router as runs_router
+from preferences.api import router as preferences_router
+
 from .api_contract import declare_common_errors
 from .auth import docs_access, signed_in
 from .errors import DomainError
@@ -127,19 +132,10 @@ def _unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
     return error_response(request, 500, "Internal error; quote the X-Correlation-ID header when reporting it.")
 
 
-def _mount_routers() -> None:
-    from costs.api import router as costs_router
-    from models_selection.api import router as models_router
-    from models_selection.runs.api import router as runs_router
-    from preferences.api import router as preferences_router
-
-    api.add_router("/user-preferences", preferences_router)
-    api.add_router("", models_router)
-    api.add_router("", runs_router)
-    api.add_router("/cost-tracking", costs_router)
-
-
-_mount_routers()
+api.add_router("/user-preferences", preferences_router)
+api.add_router("", models_router)
+api.add_router("", runs_router)
+api.add_router("/cost-tracking", costs_router)
 
 
 class MeOut(CamelSchema):

@@ -10,7 +10,9 @@ without the permission gets 403 whatever it sent. Routes declare what they need:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import wraps
 
+from django.contrib.auth.decorators import login_required
 from django.db.models import Model
 from django.http import HttpRequest
 from ninja.security import HttpBearer, SessionAuth
@@ -109,10 +111,6 @@ class SessionAuthWithCsrf(SessionAuth):
 
 def docs_access(view):
     """The docs and the OpenAPI schema: a signed-in session, or a bearer token (tools load the schema)."""
-    from functools import wraps
-
-    from django.contrib.auth.decorators import login_required
-
     signed_in_view = login_required(view)
 
     @wraps(view)

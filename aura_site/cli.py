@@ -1,6 +1,6 @@
 """The `aura` command line (the console script's entry point); the run commands live with the runs.
 
-    aura generate ...   plan and execute a run (see models_selection.runs.cli for the flags and exit status)
+    aura generate ...   plan and execute a run (flags and exit status: models_selection.runs.cli_args)
 """
 
 from __future__ import annotations
@@ -10,7 +10,10 @@ import os
 import sys
 from typing import TextIO
 
-from models_selection.runs.cli import EXIT_BAD_ARGUMENTS, UsageError, add_generate_command, generate
+import django
+from django.apps import apps
+
+from models_selection.runs.cli_args import EXIT_BAD_ARGUMENTS, UsageError, add_generate_command
 
 
 class _Parser(argparse.ArgumentParser):
@@ -27,9 +30,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _setup_django() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "aura_site.settings")
-    import django
-    from django.apps import apps
-
     if not apps.ready:
         django.setup()
 
@@ -46,6 +46,10 @@ def main(argv: list[str] | None = None, *, out: TextIO | None = None, err: TextI
         print(f"aura: error: {error}", file=err)
         return EXIT_BAD_ARGUMENTS
     _setup_django()
+    # The commands' work needs the models, so it is loaded once Django is set up (the one import the
+    # import-rule test allows in a function for this reason).
+    from models_selection.runs.cli import generate
+
     if args.command == "generate":
         return generate(args, out, err)
     return EXIT_BAD_ARGUMENTS  # pragma: no cover - argparse requires a known command

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic.alias_generators import to_snake
+
 
 @dataclass
 class FieldError:
@@ -42,8 +44,6 @@ class DomainError(Exception):
         Field paths are the API's camelCase (`providerBudgets.OpenAI`); the form field is the snake_case
         name of their first part.
         """
-        from pydantic.alias_generators import to_snake
-
         if not self.errors:
             form.add_error(None, self.detail)
         for error in self.errors:

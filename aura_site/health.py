@@ -24,6 +24,8 @@ from health_check.checks import Cache, Database
 from health_check.contrib.celery import Ping
 from health_check.exceptions import ServiceUnavailable
 
+from aura_site.celery import app
+
 from .broker import BROKER_ERRORS
 
 logger = logging.getLogger(__name__)
@@ -53,8 +55,6 @@ class Broker(HealthCheck):
 def _checks() -> dict[str, object]:
     checks: dict[str, object] = {"database": Database(), "cache": Cache()}
     if settings.CELERY_BROKER_URL:
-        from aura_site.celery import app
-
         checks["broker"] = Broker(app=app)
         checks["worker"] = Ping(app=app, timeout=datetime.timedelta(seconds=settings.AURA_BROKER_CONNECT_TIMEOUT),
                                 limit=1)

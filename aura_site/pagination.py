@@ -12,6 +12,7 @@ from typing import Annotated, Any
 from django.http import HttpRequest, HttpResponse
 from ninja import Field, Schema
 from ninja.pagination import LimitOffsetPagination, make_response_paginated
+from ninja.renderers import JSONRenderer
 from ninja.utils import contribute_operation_args, contribute_operation_callback
 
 DEFAULT_PAGE_SIZE = 100
@@ -54,6 +55,11 @@ class Mapped:
         return map(self.convert, self.rows)
 
 
+# The API's own renderer (ninja's JSON renderer, as `NinjaAPI` uses by default) and the type it answers with.
+_RENDERER = JSONRenderer()
+_CONTENT_TYPE = f"{_RENDERER.media_type}; charset={_RENDERER.charset}"
+
+
 def paginate_rendered(func: Callable[..., Any]) -> Callable[..., HttpResponse]:
     """`@paginate` for a list whose items are already what the schema writes: the same `limit`/`offset`
     parameters and the same declared answer (`Paged<Item>` in the OpenAPI document), but the page goes to
@@ -66,12 +72,11 @@ def paginate_rendered(func: Callable[..., Any]) -> Callable[..., HttpResponse]:
 
     @wraps(func)
     def view(request: HttpRequest, **kwargs: Any) -> HttpResponse:
-        from aura_site.api import api  # the root API imports every router, hence this one, on its import
-
         pagination = kwargs.pop("ninja_pagination", None) or paginator.Input()
         page = paginator.paginate_queryset(func(request, **kwargs), pagination=pagination, request=request)
-        return api.create_response(request, {"items": list(page["items"]), "count": page["count"]},
-                                   status=HTTPStatus.OK)
+        content = _RENDERER.render(request, {"items": list(page["items"]), "count": page["count"]},
+                                   response_status=HTTPStatus.OK)
+        return HttpResponse(content, status=HTTPStatus.OK, content_type=_CONTENT_TYPE)
 
     contribute_operation_args(view, "ninja_pagination", paginator.Input, paginator.InputSource)
     contribute_operation_callback(view, partial(make_response_paginated, paginator))

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from costs.export_lifecycle import exports_sweep
+from models_selection.runs.lifecycle import runs_sweep
+from models_selection.services import probes_sweep
+
 
 def sweep() -> dict:
-    from costs.export_lifecycle import exports_sweep
-    from models_selection.runs.lifecycle import runs_sweep
-    from models_selection.services import probes_sweep
-
     return {"exports": exports_sweep(), "probes": probes_sweep(), "runs": runs_sweep()}

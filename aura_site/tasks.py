@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from .sweeping import sweep
+
 
 @shared_task(name="aura_site.sweep_tasks", acks_late=True)
 def sweep_tasks() -> dict:
     """Retry or fail tasks whose worker died; delete expired exports and stray files."""
-    from .sweeping import sweep
-
     return sweep()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -13,6 +12,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from aura_site.auth import can
 from aura_site.errors import DomainError
+from aura_site.pages import require
 
 from . import analytics, configuration, webhooks
 from .charts import stacked_bars
@@ -23,9 +23,6 @@ from .models import CostConfiguration, CostOperation, Webhook, WebhookDelivery
 DELIVERY_LOG_SIZE = 20
 
 
-def _require(request: HttpRequest, model, action: str) -> None:
-    if not can(request.user, model, action):
-        raise PermissionDenied(f"You need permission to {action} {model._meta.verbose_name_plural}.")
 
 
 def insights_context(request: HttpRequest) -> dict:
@@ -65,7 +62,7 @@ def forecast_context() -> dict:
 
 @login_required
 def insights_panel(request: HttpRequest) -> HttpResponse:
-    _require(request, CostOperation, "view")
+    require(request, CostOperation, "view")
     return render(request, "costs/costs_insights.html", insights_context(request))
 
 
@@ -91,14 +88,14 @@ def _back(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def webhooks_panel(request: HttpRequest) -> HttpResponse:
-    _require(request, Webhook, "view")
+    require(request, Webhook, "view")
     return render(request, "costs/costs_webhooks.html", webhooks_context(request))
 
 
 @require_POST
 @login_required
 def webhook_add(request: HttpRequest) -> HttpResponse:
-    _require(request, Webhook, "add")
+    require(request, Webhook, "add")
     form = WebhookForm(request.POST)
     if form.is_valid():
         try:
@@ -119,7 +116,7 @@ def webhook_add(request: HttpRequest) -> HttpResponse:
 @require_POST
 @login_required
 def webhook_test(request: HttpRequest, webhook_id: int) -> HttpResponse:
-    _require(request, Webhook, "change")
+    require(request, Webhook, "change")
     try:
         webhooks.webhook_send_test(webhook_id=webhook_id)
     except DomainError as error:
@@ -132,7 +129,7 @@ def webhook_test(request: HttpRequest, webhook_id: int) -> HttpResponse:
 @require_POST
 @login_required
 def webhook_delete(request: HttpRequest, webhook_id: int) -> HttpResponse:
-    _require(request, Webhook, "delete")
+    require(request, Webhook, "delete")
     try:
         webhooks.webhook_delete(webhook_id=webhook_id)
     except DomainError as error:
@@ -145,7 +142,7 @@ def webhook_delete(request: HttpRequest, webhook_id: int) -> HttpResponse:
 @require_POST
 @login_required
 def forecast_alerts_toggle(request: HttpRequest) -> HttpResponse:
-    _require(request, CostConfiguration, "change")
+    require(request, CostConfiguration, "change")
     enabled = request.POST.get("enabled") == "on"
     configuration.configuration_update(data={"forecast_alerts_enabled": enabled})
     messages.success(request, "Forecast alerts turned " + ("on." if enabled else "off."))

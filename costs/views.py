@@ -7,32 +7,22 @@ from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.db.models import Sum
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
-from django_htmx.http import HttpResponseClientRedirect
 
 from aura_site.auth import can
 from aura_site.errors import DomainError
 from aura_site.history import last_change
+from aura_site.pages import done, require
 from aura_site.polling import Poll, attempt_of, poll_next
 
 from . import alerts, configuration, exports, optimizer, pricing, selectors
 from .forms import ConfigurationForm, OptimizeForm, PriceForm
 from .insights_views import insights_context, webhooks_context
 from .models import Alert, CostConfiguration, CostOperation, ExportJob, Hold, Price
-
-
-def _require(request: HttpRequest, model, action: str) -> None:
-    if not can(request.user, model, action):
-        raise PermissionDenied(f"You need permission to {action} {model._meta.verbose_name_plural}.")
-
-
-def _done(request: HttpRequest, url: str) -> HttpResponse:
-    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
 
 
 def _bar_class(percent: float | None, thresholds: list[int]) -> str:
@@ -62,7 +52,7 @@ def _period_context() -> dict:
 
 @login_required
 def costs_page(request: HttpRequest) -> HttpResponse:
-    _require(request, CostOperation, "view")
+    require(request, CostOperation, "view")
     config = configuration.configuration_get()
     form = ConfigurationForm(initial=ConfigurationForm.initial_from(config))
     return render(request, "costs/costs.html", _page_context(request, form))
@@ -87,7 +77,7 @@ def _page_context(request: HttpRequest, form, optimize=None, optimize_form=None)
 @require_POST
 @login_required
 def configuration_save(request: HttpRequest) -> HttpResponse:
-    _require(request, CostConfiguration, "change")
+    require(request, CostConfiguration, "change")
     form = ConfigurationForm(request.POST)
     if form.is_valid():
         try:
@@ -102,29 +92,29 @@ def configuration_save(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def period_panel(request: HttpRequest) -> HttpResponse:
-    _require(request, CostOperation, "view")
+    require(request, CostOperation, "view")
     return render(request, "costs/costs.html#period", _period_context())
 
 
 @require_POST
 @login_required
 def alert_acknowledge(request: HttpRequest, alert_id: int) -> HttpResponse:
-    _require(request, Alert, "change")
+    require(request, Alert, "change")
     try:
         alerts.alert_acknowledge(alert_id=alert_id, user=request.user)
     except DomainError as error:
         messages.error(request, error.detail)
-    return _done(request, reverse("costs:page"))
+    return done(request, reverse("costs:page"))
 
 
 @require_POST
 @login_required
 def price_save(request: HttpRequest) -> HttpResponse:
-    _require(request, Price, "change")
+    require(request, Price, "change")
     form = PriceForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Price not saved: " + "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items()))
-        return _done(request, reverse("costs:page") + "#pricing")
+        return done(request, reverse("costs:page") + "#pricing")
     data = {k: v for k, v in form.cleaned_data.items() if k not in {"provider_name", "model_id"}}
     try:
         pricing.price_set(provider_name=form.cleaned_data["provider_name"],
@@ -134,13 +124,13 @@ def price_save(request: HttpRequest) -> HttpResponse:
     else:
         messages.success(request, f"Price of {form.cleaned_data['provider_name']} "
                                   f"{form.cleaned_data['model_id'] or ''} saved.")
-    return _done(request, reverse("costs:page") + "#pricing")
+    return done(request, reverse("costs:page") + "#pricing")
 
 
 @require_POST
 @login_required
 def optimize(request: HttpRequest) -> HttpResponse:
-    _require(request, CostOperation, "view")
+    require(request, CostOperation, "view")
     form = OptimizeForm(request.POST)
     result = None
     if form.is_valid():
@@ -173,20 +163,20 @@ def _bars(breakdown: dict) -> list[dict]:
 
 @login_required
 def job_costs(request: HttpRequest, job_id: str) -> HttpResponse:
-    _require(request, CostOperation, "view")
+    require(request, CostOperation, "view")
     return render(request, "costs/job.html", _meter_context(job_id, selectors.run_summary(job_id=job_id)))
 
 
 @login_required
 def job_meter(request: HttpRequest, job_id: str) -> HttpResponse:
-    _require(request, CostOperation, "view")
+    require(request, CostOperation, "view")
     return render(request, "costs/job.html#meter", _meter_context(job_id))
 
 
 @require_POST
 @login_required
 def export_start(request: HttpRequest, job_id: str) -> HttpResponse:
-    _require(request, ExportJob, "add")
+    require(request, ExportJob, "add")
     try:
         export = exports.export_start(job_id=job_id, fmt=request.POST.get("format", "csv"), user=request.user)
     except DomainError as error:
@@ -206,7 +196,7 @@ def _export_poll(export: ExportJob, attempt: int) -> Poll:
 
 @login_required
 def export_status(request: HttpRequest, export_id) -> HttpResponse:
-    _require(request, CostOperation, "view")
+    require(request, CostOperation, "view")
     export = ExportJob.objects.filter(pk=export_id).first()
     if export is None:
         raise Http404

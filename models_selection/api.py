@@ -10,6 +10,7 @@ from pydantic import Field
 
 from aura_site import pricing_seam
 from aura_site.auth import read_access, write_access
+from aura_site.broker import enqueue
 from aura_site.errors import ValidationFailed
 from aura_site.pagination import Mapped
 from aura_site.schemas import READ_ERRORS, WRITE_ERRORS, ErrorOut
@@ -38,6 +39,7 @@ from .schemas import (
     SettingsIn,
     SettingsOut,
 )
+from .tasks import probe_run, seal_key
 
 router = Router(tags=["Model selection"], by_alias=True)
 
@@ -279,10 +281,6 @@ def resolve(request: HttpRequest, payload: ResolveIn):
 )
 def model_test(request: HttpRequest, payload: ProbeIn):
     """Probe a model against its provider's real API (in a Celery task); the apiKey is used once."""
-    from aura_site.broker import enqueue
-
-    from .tasks import probe_run, seal_key
-
     probe = services.probe_start(
         provider=payload.provider,
         model_id=payload.model_id,

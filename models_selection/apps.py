@@ -1,5 +1,7 @@
 from django.apps import AppConfig
 
+from aura_site.lookups import provide
+
 
 class ModelsSelectionConfig(AppConfig):
     name = "models_selection"
@@ -8,8 +10,6 @@ class ModelsSelectionConfig(AppConfig):
 
     def ready(self) -> None:
         # What the costs app asks of models without importing them (see aura_site.lookups).
-        from aura_site.lookups import provide
-
         from . import keys, selectors
 
         provide("pinned_stage_models", selectors.pinned_stage_models)

@@ -8,6 +8,7 @@ from decimal import Decimal
 from django.db.models import Q
 
 from aura_site import pricing_seam
+from aura_site.errors import ValidationFailed
 
 from . import providers
 from .keys import env_value
@@ -289,8 +290,6 @@ def _currencies_differ(a: CatalogModel, b: CatalogModel) -> bool:
 
 def model_explain(*, stage: str, provider: str, model_id: str) -> Explanation:
     """Compare a model with the recommended one for the stage, in plain words (reads only)."""
-    from aura_site.errors import ValidationFailed
-
     providers = provider_states()
     catalog = CatalogIndex.load()
     row = catalog.get(provider, model_id)

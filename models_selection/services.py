@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
@@ -418,8 +419,6 @@ PROBE_GIVE_UP_SECONDS = 180
 
 def probes_sweep() -> int:
     """Close probes whose worker died before answering; returns how many."""
-    from datetime import timedelta
-
     cutoff = timezone.now() - timedelta(seconds=PROBE_GIVE_UP_SECONDS)
     return ProbeResult.objects.filter(status="pending", created_at__lt=cutoff).update(
         status="done", error_message="The worker stopped before the probe finished; run the test again.",

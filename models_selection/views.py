@@ -7,35 +7,30 @@ import datetime as dt
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
-from django_htmx.http import HttpResponseClientRedirect
 
 from aura_site.auth import can
+from aura_site.broker import enqueue
 from aura_site.errors import DomainError
 from aura_site.history import last_change
+from aura_site.pages import done, require
 from aura_site.polling import Poll, attempt_of, poll_next
 
 from . import selectors, services
-from .models import ModelSelection, ProbeResult, ResolutionAudit, SelectionSettings
+from .models import ModelSelection, ProbeResult, ResolutionAudit, SelectionSettings, Source
 from .stages import STAGE_LABELS, STAGES
+from .tasks import probe_run
 
-SOURCES = ("RunOverridePinned", "RunOverride", "StagePinned", "Stage", "ProjectOverride", "GlobalDefault",
-           "AutomaticFallback")
+SOURCES = tuple(Source.values)
 AUDIT_PAGE = 25
 
 
-def _require(request: HttpRequest, model, action: str) -> None:
-    if not can(request.user, model, action):
-        raise PermissionDenied(f"You need permission to {action} {model._meta.verbose_name_plural}.")
 
 
-def _done(request: HttpRequest, url: str) -> HttpResponse:
-    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
 
 
 def _split(value: str) -> tuple[str, str]:
@@ -45,7 +40,7 @@ def _split(value: str) -> tuple[str, str]:
 
 @login_required
 def models_page(request: HttpRequest) -> HttpResponse:
-    _require(request, ModelSelection, "view")
+    require(request, ModelSelection, "view")
     current = selectors.selections_current()
     by_stage = {s.stage: s for s in current.stage_selections}
     catalog = selectors.catalog_available()
@@ -70,15 +65,9 @@ def models_page(request: HttpRequest) -> HttpResponse:
 
 def _audit_context(request: HttpRequest) -> dict:
     filters = {k: request.GET.get(k, "").strip() for k in ("stage", "job", "source", "blocked")}
-    rows = ResolutionAudit.objects.all()
-    if filters["stage"]:
-        rows = rows.filter(stage=filters["stage"])
-    if filters["job"]:
-        rows = rows.filter(job_id=filters["job"])
-    if filters["source"]:
-        rows = rows.filter(source=filters["source"])
-    if filters["blocked"] in {"yes", "no"}:
-        rows = rows.filter(is_blocked=filters["blocked"] == "yes")
+    blocked = {"yes": True, "no": False}.get(filters["blocked"])
+    rows = selectors.audit_log(limit=None, stage=filters["stage"] or None, job_id=filters["job"] or None,
+                               source=filters["source"] or None, blocked=blocked)
     page = Paginator(rows.order_by("-timestamp", "-id"), AUDIT_PAGE).get_page(request.GET.get("page"))
     query = "&".join(f"{k}={v}" for k, v in filters.items() if v)
     return {"audit_page": page, "audit_filters": filters, "audit_query": query, "stages": STAGES,
@@ -87,7 +76,7 @@ def _audit_context(request: HttpRequest) -> dict:
 
 @login_required
 def audit_table(request: HttpRequest) -> HttpResponse:
-    _require(request, ResolutionAudit, "view")
+    require(request, ResolutionAudit, "view")
     return render(request, "models_selection/models.html#audit", _audit_context(request))
 
 
@@ -95,13 +84,13 @@ def audit_table(request: HttpRequest) -> HttpResponse:
 @login_required
 def selection_save(request: HttpRequest) -> HttpResponse:
     """Set a stage's (or the global default's) model; a deprecated model asks "Use anyway" first."""
-    _require(request, ModelSelection, "change")
+    require(request, ModelSelection, "change")
     stage = request.POST.get("stage", "")
     scope = "Stage" if stage else "Global"
     provider, model_id = _split(request.POST.get("model", ""))
     if not model_id:
         messages.error(request, "Choose a model first.")
-        return _done(request, reverse("models_selection:page"))
+        return done(request, reverse("models_selection:page"))
     try:
         outcome = services.selection_set(
             scope=scope, stage=stage, provider=provider, model_id=model_id,
@@ -110,21 +99,21 @@ def selection_save(request: HttpRequest) -> HttpResponse:
             correlation_id=request.correlation_id)
     except DomainError as error:
         messages.error(request, error.detail)
-        return _done(request, reverse("models_selection:page"))
+        return done(request, reverse("models_selection:page"))
     if not outcome.applied:
         return render(request, "models_selection/deprecated_dialog.html", {
             "warning": outcome.deprecation_warning, "stage": stage, "model": f"{provider}:{model_id}",
             "pin": request.POST.get("pin", ""), "label": STAGE_LABELS.get(stage, "Global default")})
     messages.success(request, f"{STAGE_LABELS.get(stage, 'Global default')}: {provider} {model_id} "
                               f"{'pinned' if outcome.selection and outcome.selection.is_pinned else 'selected'}.")
-    return _done(request, reverse("models_selection:page"))
+    return done(request, reverse("models_selection:page"))
 
 
 @require_POST
 @login_required
 def selection_pin(request: HttpRequest, stage: str) -> HttpResponse:
     """Pin or unpin a stage's current model."""
-    _require(request, ModelSelection, "change")
+    require(request, ModelSelection, "change")
     current = ModelSelection.objects.filter(scope="Stage", stage=stage).first()
     if current is None:
         raise Http404("No model is selected for this stage.")
@@ -137,34 +126,30 @@ def selection_pin(request: HttpRequest, stage: str) -> HttpResponse:
         messages.error(request, error.detail)
     else:
         messages.success(request, f"{STAGE_LABELS[stage]} {'pinned' if pin else 'unpinned'}.")
-    return _done(request, reverse("models_selection:page"))
+    return done(request, reverse("models_selection:page"))
 
 
 @require_POST
 @login_required
 def fallback_toggle(request: HttpRequest) -> HttpResponse:
-    _require(request, SelectionSettings, "change")
+    require(request, SelectionSettings, "change")
     enabled = request.POST.get("allow") == "1"
     services.settings_update(allow_automatic_fallback=enabled, user=request.user)
     messages.success(request, f"Automatic fallback {'enabled' if enabled else 'disabled'}.")
-    return _done(request, reverse("models_selection:page"))
+    return done(request, reverse("models_selection:page"))
 
 
 @require_POST
 @login_required
 def probe_start(request: HttpRequest) -> HttpResponse:
     """Start a probe of a model; the answer polls its status until it is done."""
-    _require(request, ProbeResult, "add")
+    require(request, ProbeResult, "add")
     provider, model_id = _split(request.POST.get("model", ""))
-    from .tasks import probe_run
-
     try:
         probe = services.probe_start(provider=provider, model_id=model_id, user=request.user,
                                      correlation_id=request.correlation_id)
     except DomainError as error:
         return render(request, "models_selection/probe_status.html", {"error": error.detail})
-    from aura_site.broker import enqueue
-
     try:
         enqueue(probe_run, probe.pk, "", undo=probe.delete)
     except DomainError as error:
@@ -180,7 +165,7 @@ def _probe_poll(probe: ProbeResult, attempt: int) -> Poll:
 
 @login_required
 def probe_status(request: HttpRequest, probe_id: int) -> HttpResponse:
-    _require(request, ProbeResult, "view")
+    require(request, ProbeResult, "view")
     probe = ProbeResult.objects.filter(pk=probe_id).first()
     if probe is None:
         raise Http404
@@ -191,7 +176,7 @@ def probe_status(request: HttpRequest, probe_id: int) -> HttpResponse:
 @require_POST
 @login_required
 def explain(request: HttpRequest) -> HttpResponse:
-    _require(request, ModelSelection, "view")
+    require(request, ModelSelection, "view")
     provider, model_id = _split(request.POST.get("model", ""))
     try:
         explanation = selectors.model_explain(stage=request.POST.get("stage") or "script", provider=provider,

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import datetime
+import uuid
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Literal
 
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from pydantic import Field, create_model
 from pydantic.alias_generators import to_camel
@@ -47,8 +50,6 @@ def _python_type(field: models.Field) -> Any:
 
 def _bounds(field: models.Field) -> dict[str, Any]:
     """The field's limits (length, the model's and the column's min/max) as schema constraints."""
-    from django.core.validators import MaxValueValidator, MinValueValidator
-
     bounds: dict[str, Any] = {}
     if isinstance(field, models.CharField | models.TextField) and field.max_length and not field.choices:
         bounds["max_length"] = field.max_length
@@ -127,9 +128,6 @@ class Kind:
 
     @cached_property
     def out_schema(self) -> type[CamelSchema]:
-        import datetime
-        import uuid
-
         definitions: dict[str, Any] = {}
         for f in self.fields:
             if f.name == "id":

@@ -7,14 +7,14 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
-from django_htmx.http import HttpResponseClientRedirect
 
 from aura_site.auth import can
 from aura_site.errors import DomainError, ValidationFailed
+from aura_site.pages import done, partial, require
 
 from . import selectors, services
 from .forms import form_class_for, groups_for, has_advanced_mode
@@ -32,18 +32,10 @@ def _kind(slug: str) -> Kind:
     return kind
 
 
-def _require(request: HttpRequest, kind: Kind, action: str) -> None:
-    if not can(request.user, kind.model, action):
-        raise PermissionDenied(f"You need permission to {action} {kind.model._meta.verbose_name_plural}.")
 
 
-def _partial(request: HttpRequest, template: str, partial: str) -> str:
-    """The named partial for an htmx swap, the whole page otherwise."""
-    return f"{template}#{partial}" if request.htmx and not request.htmx.boosted else template
 
 
-def _done(request: HttpRequest, url: str) -> HttpResponse:
-    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
 
 
 def _rights(request: HttpRequest, kind: Kind) -> dict[str, bool]:
@@ -59,7 +51,7 @@ def index(request: HttpRequest) -> HttpResponse:
 @login_required
 def item_list(request: HttpRequest, slug: str) -> HttpResponse:
     kind = _kind(slug)
-    _require(request, kind, "view")
+    require(request, kind.model, "view")
     q, tag = request.GET.get("q", "").strip(), request.GET.get("tag", "").strip()
     favorite = {"1": True, "true": True, "0": False, "false": False}.get(request.GET.get("favorite", ""))
     queryset = selectors.preference_list(kind=kind, q=q, tag=tag, favorite=favorite)
@@ -71,7 +63,7 @@ def item_list(request: HttpRequest, slug: str) -> HttpResponse:
         "has_tags": kind.has("tags"), "has_favorite": kind.has("is_favorite"),
         "presets": kind.model.objects.filter(is_preset=True).order_by("name") if kind.has("is_preset") else [],
     }
-    return render(request, _partial(request, "preferences/list.html", "results"), context)
+    return render(request, partial(request, "preferences/list.html", "results"), context)
 
 
 def _form_context(request: HttpRequest, kind: Kind, form, obj=None) -> dict:
@@ -108,24 +100,24 @@ def _save_form(request: HttpRequest, kind: Kind, obj=None) -> HttpResponse:
                 error.add_to_form(form)
             else:
                 messages.success(request, f"Saved {kind.label} “{saved.name}”.")
-                return _done(request, reverse("preferences:list", args=[kind.slug]))
+                return done(request, reverse("preferences:list", args=[kind.slug]))
     else:
         form = Form(instance=obj)
     context = _form_context(request, kind, form, obj)
-    return render(request, _partial(request, "preferences/form.html", "form"), context)
+    return render(request, partial(request, "preferences/form.html", "form"), context)
 
 
 @login_required
 def item_create(request: HttpRequest, slug: str) -> HttpResponse:
     kind = _kind(slug)
-    _require(request, kind, "add")
+    require(request, kind.model, "add")
     return _save_form(request, kind)
 
 
 @login_required
 def item_edit(request: HttpRequest, slug: str, item_id) -> HttpResponse:
     kind = _kind(slug)
-    _require(request, kind, "change" if request.method == "POST" else "view")
+    require(request, kind.model, "change" if request.method == "POST" else "view")
     obj = kind.model.objects.filter(pk=item_id).first()
     if obj is None:
         raise Http404
@@ -141,14 +133,14 @@ def _run(request: HttpRequest, kind: Kind, action, success: str) -> HttpResponse
         messages.error(request, error.detail)
     else:
         messages.success(request, success.format(obj=result))
-    return _done(request, request.POST.get("next") or reverse("preferences:list", args=[kind.slug]))
+    return done(request, request.POST.get("next") or reverse("preferences:list", args=[kind.slug]))
 
 
 @require_POST
 @login_required
 def item_delete(request: HttpRequest, slug: str, item_id) -> HttpResponse:
     kind = _kind(slug)
-    _require(request, kind, "delete")
+    require(request, kind.model, "delete")
     return _run(request, kind, lambda: services.preference_delete(kind=kind, item_id=item_id), "Deleted.")
 
 
@@ -156,7 +148,7 @@ def item_delete(request: HttpRequest, slug: str, item_id) -> HttpResponse:
 @login_required
 def item_select(request: HttpRequest, slug: str, item_id) -> HttpResponse:
     kind = _kind(slug)
-    _require(request, kind, "change")
+    require(request, kind.model, "change")
     return _run(request, kind, lambda: services.preference_select(kind=kind, item_id=item_id),
                 "“{obj.name}” is now the active " + kind.label + ".")
 
@@ -165,7 +157,7 @@ def item_select(request: HttpRequest, slug: str, item_id) -> HttpResponse:
 @login_required
 def item_favorite(request: HttpRequest, slug: str, item_id) -> HttpResponse:
     kind = _kind(slug)
-    _require(request, kind, "change")
+    require(request, kind.model, "change")
     favorite = request.POST.get("favorite") == "1"
     return _run(request, kind, lambda: services.preference_set_favorite(
         kind=kind, item_ids=[item_id], favorite=favorite), "Favorite updated.")
@@ -175,7 +167,7 @@ def item_favorite(request: HttpRequest, slug: str, item_id) -> HttpResponse:
 @login_required
 def item_clone(request: HttpRequest, slug: str, item_id) -> HttpResponse:
     kind = _kind(slug)
-    _require(request, kind, "add")
+    require(request, kind.model, "add")
     name = request.POST.get("name", "").strip() or None
     return _run(request, kind, lambda: services.preference_clone(kind=kind, item_id=item_id, name=name),
                 "Created “{obj.name}”. It is yours to edit.")
@@ -185,7 +177,7 @@ def item_clone(request: HttpRequest, slug: str, item_id) -> HttpResponse:
 @login_required
 def policy_check(request: HttpRequest, item_id) -> HttpResponse:
     kind = KINDS_BY_KEY["filteringPolicies"]
-    _require(request, kind, "view")
+    require(request, kind.model, "view")
     policy = kind.model.objects.filter(pk=item_id).first()
     if policy is None:
         raise Http404
@@ -211,7 +203,7 @@ def _segments(text: str, result) -> list[dict]:
 @login_required
 def template_preview(request: HttpRequest, item_id) -> HttpResponse:
     kind = KINDS_BY_KEY["promptTemplates"]
-    _require(request, kind, "view")
+    require(request, kind.model, "view")
     template = kind.model.objects.filter(pk=item_id).first()
     if template is None:
         raise Http404
@@ -232,7 +224,7 @@ def import_export(request: HttpRequest) -> HttpResponse:
 @login_required
 def export_download(request: HttpRequest) -> HttpResponse:
     for kind in KINDS:
-        _require(request, kind, "view")
+        require(request, kind.model, "view")
     document = services.preferences_export()
     response = HttpResponse(services.export_json(document, indent=2), content_type="application/json")
     stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
@@ -248,7 +240,7 @@ def import_run(request: HttpRequest) -> HttpResponse:
     actions = ("add", "change", "delete") if mode == "replace" else ("add", "change")
     for kind in KINDS:
         for action in actions:
-            _require(request, kind, action)
+            require(request, kind.model, action)
     upload = request.FILES.get("file")
     json_data = upload.read().decode("utf-8", errors="replace") if upload else request.POST.get("json_data", "")
     confirm = request.POST.get("confirm") == "1"

@@ -12,7 +12,7 @@ from models_selection.resolver import RunOverride
 from . import selectors
 from .decisions import DECISION_HELP, DECISIONS, job_decide
 from .effective import PreferenceChoices
-from .execution import run_start
+from .lifecycle import run_start
 from .models import Job
 from .planning import JobPlan, job_plan
 from .schemas import ArtifactsOut, BlockedJobOut, DecisionIn, JobIn, JobOut, RunListOut, RunListQuery

@@ -1,5 +1,7 @@
 from django.apps import AppConfig
 
+from aura_site.lookups import provide
+
 
 class RunsConfig(AppConfig):
     """Runs: the orchestrator that plans and executes jobs over preferences, model selection and costs."""
@@ -11,8 +13,6 @@ class RunsConfig(AppConfig):
 
     def ready(self) -> None:
         # What the costs app asks of runs without importing them (see aura_site.lookups).
-        from aura_site.lookups import provide
-
         from . import selectors
 
         provide("job_creators", selectors.job_creators)

@@ -1,82 +1,33 @@
-"""`aura generate`: plan and execute a run with the same services as `POST /api/jobs`.
+"""`aura generate`'s work: plan and execute a run with the same services as `POST /api/jobs`.
 
-    aura generate --brief "..." [--model-override STAGE=MODEL]... [--pin-model [STAGE]]...
-                  [--model MODEL] [--script-model M] [--visual-model M] [--narration-model M]
-                  [--refinement-model M] [--allow-auto-fallback] [--project P] [--user NAME]
-                  [--audience-profile ID] [--filtering-policy ID] [--quality-thresholds ID]
-                  [--visual-style ID] [--ai-behavior STAGE=ID]... [--prompt-template STAGE=ID]...
-                  [--plan-only] [--output FILE]
-
-MODEL is a catalog model id or alias, or PROVIDER:MODEL where a bare id is ambiguous.
-Exit status: 0 done (or planned, with --plan-only), 3 blocked (the options are printed), 4 a stage failed
-or the run needs review, 5 refused by the budget, 2 bad arguments, 1 other refusals.
+Loaded by the `aura` entry point once Django is set up; the flags are defined in `cli_args`.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import uuid
 from typing import TextIO
 
+from django.contrib.auth import get_user_model
+
+from aura_site.errors import DomainError, PaymentRequired, ValidationFailed
+from models_selection.models import Provider
+from models_selection.resolver import RunOverride
 from models_selection.stages import STAGES
 
 from .choices import RUN_CHOICES
-
-EXIT_PLANNED = 0
-EXIT_REFUSED = 1
-EXIT_BAD_ARGUMENTS = 2
-EXIT_BLOCKED = 3
-EXIT_FAILED = 4
-EXIT_BUDGET = 5
-
-
-class UsageError(Exception):
-    """Bad command-line arguments (exit 2)."""
-
-
-def add_generate_command(commands) -> None:
-    """The `generate` subcommand and its flags, on the `aura` parser's subparsers."""
-    generate = commands.add_parser("generate", help="plan a video generation run and print the models")
-    generate.add_argument("--brief", required=True, help="what the video is about")
-    generate.add_argument(
-        "--model-override",
-        action="append",
-        default=[],
-        metavar="STAGE=MODEL",
-        help="use MODEL for STAGE in this run (repeatable)",
-    )
-    generate.add_argument(
-        "--pin-model",
-        action="append",
-        nargs="?",
-        const="*",
-        default=[],
-        metavar="STAGE",
-        help="pin the override of STAGE (blocks if unavailable); without STAGE: pin --model",
-    )
-    generate.add_argument("--model", help="use MODEL for every stage in this run")
-    for stage in STAGES:
-        generate.add_argument(f"--{stage}-model", metavar="MODEL", help=f"use MODEL for the {stage} stage")
-    generate.add_argument("--allow-auto-fallback", action="store_true", help="allow automatic fallback")
-    generate.add_argument("--project", help="project id (its project overrides apply)")
-    generate.add_argument("--user", help="username recorded as the run's creator")
-    for choice in RUN_CHOICES:
-        what = choice.flag.replace("-", " ")
-        if choice.per_stage:
-            generate.add_argument(f"--{choice.flag}", action="append", default=[], metavar="STAGE=ID",
-                                  help=f"use this {what} for STAGE in the run (repeatable)")
-        else:
-            generate.add_argument(f"--{choice.flag}", metavar="ID", help=f"use this {what} for the run")
-    generate.add_argument("--plan-only", action="store_true", help="plan the run and stop (do not execute it)")
-    generate.add_argument("--output", metavar="FILE", help="write the run's artifacts as Markdown to FILE")
+from .cli_args import EXIT_BAD_ARGUMENTS, EXIT_BLOCKED, EXIT_BUDGET, EXIT_FAILED, EXIT_PLANNED, EXIT_REFUSED, UsageError
+from .decisions import DECISION_HELP, DECISIONS
+from .effective import PreferenceChoices
+from .lifecycle import run_start, run_work
+from .planning import job_plan
+from .selectors import artifacts_markdown, run_details
 
 
 def preference_choices_from_args(args: argparse.Namespace):
     """The per-run preference flags as choices, or raise UsageError."""
-    import uuid
-
-    from .effective import PreferenceChoices
-
     def as_uuid(flag: str, value: str) -> uuid.UUID:
         try:
             return uuid.UUID(value)
@@ -109,8 +60,6 @@ def _split_model(value: str, provider_names: dict[str, str]) -> tuple[str | None
 
 def overrides_from_args(args: argparse.Namespace, provider_names: dict[str, str]):
     """Turn the CLI flags into run overrides per stage, or raise UsageError."""
-    from models_selection.resolver import RunOverride
-
     models: dict[str, str] = {}
     if args.model:
         models.update(dict.fromkeys(STAGES, args.model))
@@ -171,8 +120,6 @@ def print_plan(plan, out: TextIO) -> None:
     print(_table(rows), file=out)
     if not plan.blocked:
         return
-    from .decisions import DECISION_HELP, DECISIONS
-
     print("", file=out)
     for r in plan.resolutions:
         if r.is_blocked:
@@ -187,13 +134,6 @@ def print_plan(plan, out: TextIO) -> None:
 
 
 def generate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from django.contrib.auth import get_user_model
-
-    from aura_site.errors import DomainError, PaymentRequired, ValidationFailed
-    from models_selection.models import Provider
-
-    from .planning import job_plan
-
     provider_names = {name.lower(): name for name in Provider.objects.values_list("name", flat=True)}
     try:
         overrides = overrides_from_args(args, provider_names)
@@ -244,11 +184,6 @@ def _write_atomically(path: str, text: str) -> None:
 
 def execute(job_id: str, args: argparse.Namespace, out: TextIO, user) -> int:
     """Run the planned job in this process, printing each stage as it finishes, then the totals."""
-    from .decisions import DECISION_HELP, DECISIONS
-    from .execution import run_start
-    from .lifecycle import run_work
-    from .selectors import artifacts_markdown, run_details
-
     def stage_line(row) -> None:
         latency = f"{row.latency_ms} ms" if row.latency_ms is not None else "-"
         print(f"{row.stage:<11} {row.status:<9} {row.provider}:{row.model_id}  tokens {row.input_tokens}/"

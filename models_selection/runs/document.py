@@ -13,7 +13,9 @@ from typing import Any
 
 from django.db import models
 from pydantic import BaseModel, ConfigDict, create_model
-from pydantic.alias_generators import to_camel
+from pydantic.alias_generators import to_camel, to_snake
+
+from preferences.kinds import KINDS_BY_KEY
 
 from .choices import RUN_CHOICES
 
@@ -40,8 +42,6 @@ def _python_type(field: models.Field) -> Any:
 @cache
 def values_model(kind_key: str) -> type[Frozen]:
     """The settings of one kind as frozen in a run (missing ones read as the kind's defaults)."""
-    from preferences.kinds import KINDS_BY_KEY
-
     kind = KINDS_BY_KEY[kind_key]
     fields = {
         f.name: (_python_type(f) | None, f.get_default() if f.has_default() else None)
@@ -69,8 +69,6 @@ def document_model() -> type[Frozen]:
 
 
 def _snake(name: str) -> str:
-    from pydantic.alias_generators import to_snake
-
     return to_snake(name)
 
 

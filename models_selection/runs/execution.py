@@ -20,7 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 from pydantic import ValidationError
 
-from aura_site.errors import Conflict, DomainError, NotFound, PaymentRequired, ValidationFailed
+from aura_site.errors import DomainError, PaymentRequired, ValidationFailed
 from models_selection import services as model_services
 from models_selection.models import Provider
 from models_selection.resolver import Alternative, ResolutionContext, RunOverride
@@ -50,34 +50,6 @@ class RunState:
     outputs: dict[str, str] = field(default_factory=dict)
     reasons: list[str] = field(default_factory=list)
     on_stage: Callable[[StageRun], None] | None = None
-
-
-# --- starting -----------------------------------------------------------------------------------------
-
-
-@transaction.atomic
-def run_start(*, job_id: str, user=None, enqueue: bool = True) -> Job:
-    """Queue a planned run for execution (the task is sent when this transaction commits).
-
-    `enqueue=False` only marks it queued, for a caller that runs it itself (the CLI). A broker that
-    cannot be reached undoes the start and raises ServiceUnavailable (see runs.lifecycle).
-    """
-    job = Job.objects.select_for_update().filter(pk=job_id).first()
-    if job is None:
-        raise NotFound(f"No job {job_id}.")
-    if job.status == JobStatus.BLOCKED:
-        raise Conflict(f"Job {job.id} is blocked: take one of the options first (POST /api/jobs/{job.id}/decision).")
-    if job.status != JobStatus.PLANNED:
-        raise Conflict(f"Job {job.id} is {job.status}; only a planned run can be started.")
-    if integrations.cost_hold(job_id=job.id) is None:
-        integrations.cost_hold_place(job=job)  # its earlier start could not reach the workers (or nothing was priced)
-    job.status, job.attempts, job.task_id, job.heartbeat_at = JobStatus.QUEUED, 1, "", timezone.now()
-    job.save(update_fields=["status", "attempts", "task_id", "heartbeat_at", "updated_at"])
-    if enqueue:
-        from .lifecycle import run_start_send  # lifecycle imports this module
-
-        transaction.on_commit(lambda: run_start_send(job_id=job.id))
-    return job
 
 
 # --- the run ------------------------------------------------------------------------------------------

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic.alias_generators import to_camel
+
 from costs import holds, ledger, pricing
+from costs.models import Hold
 from preferences import services as preference_services
+from preferences.kinds import KINDS_BY_KEY
+from preferences.selectors import active_items
 
 
 def brief_policy_check(*, text: str) -> Any | None:
@@ -38,8 +43,6 @@ def cost_hold_release(*, job) -> None:
 
 def preference_kind(key: str):
     """The preferences registry entry of a kind ("audienceProfiles", "aiBehaviorSettings", …)."""
-    from preferences.kinds import KINDS_BY_KEY
-
     return KINDS_BY_KEY[key]
 
 
@@ -50,15 +53,11 @@ def preference_item(*, key: str, item_id: Any):
 
 def preference_active_items() -> dict[str, Any]:
     """The active item of every kind (None where nothing is selected)."""
-    from preferences.selectors import active_items
-
     return active_items()
 
 
 def preference_values(*, key: str, item: Any | None) -> dict[str, Any]:
     """The item's settings, camelCase and JSON-ready; None: the kind's system defaults."""
-    from pydantic.alias_generators import to_camel
-
     kind = preference_kind(key)
     item = item if item is not None else kind.model()
     values = {}
@@ -105,8 +104,6 @@ def price_snapshot(*, provider: str, model_id: str) -> dict[str, Any] | None:
 
 def cost_hold(*, job_id: str):
     """The run's open hold, or None."""
-    from costs.models import Hold
-
     return Hold.objects.filter(job_id=job_id, released_at__isnull=True).first()
 
 

@@ -25,7 +25,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from aura_site.broker import enqueue
-from aura_site.errors import ServiceUnavailable
+from aura_site.errors import Conflict, NotFound, ServiceUnavailable
 from aura_site.heartbeat import heartbeat
 
 from . import integrations
@@ -42,14 +42,38 @@ def _stale_before(now: datetime) -> datetime:
     return now - timedelta(seconds=settings.AURA_TASK_STALE_AFTER)
 
 
+# --- starting ---------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def run_start(*, job_id: str, user=None, enqueue: bool = True) -> Job:
+    """Queue a planned run for execution (the task is sent when this transaction commits).
+
+    `enqueue=False` only marks it queued, for a caller that runs it itself (the CLI). A broker that
+    cannot be reached undoes the start and raises ServiceUnavailable (see runs.lifecycle).
+    """
+    job = Job.objects.select_for_update().filter(pk=job_id).first()
+    if job is None:
+        raise NotFound(f"No job {job_id}.")
+    if job.status == JobStatus.BLOCKED:
+        raise Conflict(f"Job {job.id} is blocked: take one of the options first (POST /api/jobs/{job.id}/decision).")
+    if job.status != JobStatus.PLANNED:
+        raise Conflict(f"Job {job.id} is {job.status}; only a planned run can be started.")
+    if integrations.cost_hold(job_id=job.id) is None:
+        integrations.cost_hold_place(job=job)  # its earlier start could not reach the workers (or nothing was priced)
+    job.status, job.attempts, job.task_id, job.heartbeat_at = JobStatus.QUEUED, 1, "", timezone.now()
+    job.save(update_fields=["status", "attempts", "task_id", "heartbeat_at", "updated_at"])
+    if enqueue:
+        transaction.on_commit(lambda: run_start_send(job_id=job.id))
+    return job
+
+
 # --- sending --------------------------------------------------------------------------------------------
 
 
 def run_send(*, job_id: str, undo: Callable[[], object] | None = None) -> None:
     """Hand the run to the workers (503 within seconds when the broker is down, after `undo`)."""
-    from .tasks import run_execute_task  # the task module imports this one
-
-    enqueue(run_execute_task, job_id, undo=undo)
+    enqueue("models_selection.run_execute", job_id, undo=undo)
 
 
 def run_start_send(*, job_id: str) -> None:

@@ -4,35 +4,29 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
-from django_htmx.http import HttpResponseClientRedirect
 
 from aura_site.auth import can
 from aura_site.errors import DomainError
+from aura_site.pages import done, require
 from models_selection.resolver import RunOverride
 from models_selection.stages import STAGE_LABELS, STAGES
 
 from . import decisions, selectors
 from .decisions import DECISION_HELP, DECISIONS
-from .execution import run_start
+from .lifecycle import run_start
 from .models import Job, JobStatus
 from .planning import job_plan
 
 RUNS_PAGE = 25
 
 
-def _require(request: HttpRequest, model, action: str) -> None:
-    if not can(request.user, model, action):
-        raise PermissionDenied(f"You need permission to {action} {model._meta.verbose_name_plural}.")
 
 
-def _done(request: HttpRequest, url: str) -> HttpResponse:
-    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
 
 
 def _split(value: str) -> tuple[str, str]:
@@ -57,27 +51,27 @@ def stages_context(job: Job) -> dict:
 @login_required
 def job_start(request: HttpRequest, job_id: str) -> HttpResponse:
     """Start a planned run from its page."""
-    _require(request, Job, "change")
+    require(request, Job, "change")
     try:
         run_start(job_id=job_id, user=request.user)
     except DomainError as error:
         messages.error(request, error.detail)
     else:
         messages.success(request, "The run has started.")
-    return _done(request, reverse("runs:job", args=[job_id]))
+    return done(request, reverse("runs:job", args=[job_id]))
 
 
 @login_required
 def job_stages(request: HttpRequest, job_id: str) -> HttpResponse:
     """The live part of the run page: stages, totals, review and artifacts (polled until the run ends)."""
-    _require(request, Job, "view")
+    require(request, Job, "view")
     return render(request, "runs/job.html#run-stages", stages_context(_job_or_404(job_id)))
 
 
 @login_required
 def job_markdown(request: HttpRequest, job_id: str) -> HttpResponse:
     """The run's artifacts as a Markdown download."""
-    _require(request, Job, "view")
+    require(request, Job, "view")
     job = _job_or_404(job_id)
     response = HttpResponse(selectors.artifacts_markdown(job), content_type="text/markdown; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{job.id}.md"'
@@ -87,7 +81,7 @@ def job_markdown(request: HttpRequest, job_id: str) -> HttpResponse:
 @login_required
 def runs_page(request: HttpRequest) -> HttpResponse:
     """Recent runs with status, cost and quality."""
-    _require(request, Job, "view")
+    require(request, Job, "view")
     status = request.GET.get("status", "").strip()
     page = Paginator(selectors.runs_recent(status=status or None), RUNS_PAGE).get_page(request.GET.get("page"))
     return render(request, "runs/runs.html", {
@@ -99,7 +93,7 @@ def runs_page(request: HttpRequest) -> HttpResponse:
 @login_required
 def job_create(request: HttpRequest) -> HttpResponse:
     """Plan a run from the page; a blocked one opens the dialog with the four options."""
-    _require(request, Job, "add")
+    require(request, Job, "add")
     overrides = {}
     for stage in STAGES:
         provider, model_id = _split(request.POST.get(f"override-{stage}", ""))
@@ -112,13 +106,13 @@ def job_create(request: HttpRequest) -> HttpResponse:
                                  user=request.user, correlation_id=request.correlation_id)
     except DomainError as error:
         messages.error(request, error.detail)
-        return _done(request, reverse("models_selection:page"))
-    return _done(request, reverse("runs:job", args=[plan.job.id]))
+        return done(request, reverse("models_selection:page"))
+    return done(request, reverse("runs:job", args=[plan.job.id]))
 
 
 @login_required
 def job_page(request: HttpRequest, job_id: str) -> HttpResponse:
-    _require(request, Job, "view")
+    require(request, Job, "view")
     job = Job.objects.filter(pk=job_id).first()
     if job is None:
         raise Http404
@@ -137,7 +131,7 @@ def job_page(request: HttpRequest, job_id: str) -> HttpResponse:
 @require_POST
 @login_required
 def job_decide(request: HttpRequest, job_id: str) -> HttpResponse:
-    _require(request, Job, "change")
+    require(request, Job, "change")
     decision = request.POST.get("decision", "")
     choices = {}
     for stage in STAGES:
@@ -151,4 +145,4 @@ def job_decide(request: HttpRequest, job_id: str) -> HttpResponse:
         messages.error(request, error.detail)
     else:
         messages.success(request, f"{decision}: the run is now {plan.job.status.lower()}.")
-    return _done(request, reverse("runs:job", args=[job_id]))
+    return done(request, reverse("runs:job", args=[job_id]))

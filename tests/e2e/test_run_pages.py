@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from models_selection.runs.execution import run_execute, run_start
+from models_selection.runs.execution import run_execute
+from models_selection.runs.lifecycle import run_start
 from tests.runs.conftest import configure_run_world
 
 from .conftest import screenshot

@@ -23,8 +23,7 @@ from django.utils import timezone
 
 from aura_site.models import ApiToken
 from costs.models import BudgetTotal, CostOperation, Hold
-from models_selection.runs.execution import run_start
-from models_selection.runs.lifecycle import QUEUED_RESEND_AFTER
+from models_selection.runs.lifecycle import QUEUED_RESEND_AFTER, run_start
 from models_selection.runs.models import Job, StageRun
 from tests.conftest import ROOT
 from tests.runs.conftest import configure_run_world

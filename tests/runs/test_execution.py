@@ -284,7 +284,7 @@ def test_a_call_whose_worst_case_does_not_fit_a_hard_budget_is_refused_before_it
 
 
 def test_cancelling_stops_before_the_next_call_and_releases_the_hold(run_world, owner_api):
-    from models_selection.runs.execution import run_start
+    from models_selection.runs.lifecycle import run_start
 
     job_id = owner_api.post("/api/jobs", {"brief": BRIEF}).json()["jobId"]
     run_start(job_id=job_id)  # queued; the task has not run yet
@@ -345,7 +345,7 @@ def test_a_run_planned_on_a_pinned_model_blocks_even_if_the_selection_was_unpinn
 
 
 def test_an_unexpected_error_ends_the_run_failed_and_settles_the_hold(run_world, owner_api):
-    from models_selection.runs.execution import run_start
+    from models_selection.runs.lifecycle import run_start
 
     job_id = owner_api.post("/api/jobs", {"brief": BRIEF}).json()["jobId"]
     run_start(job_id=job_id, enqueue=False)

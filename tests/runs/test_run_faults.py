@@ -16,7 +16,8 @@ from costs.models import Alert, BudgetTotal, CostOperation, Hold
 from costs.webhooks import webhook_create
 from models_selection import services
 from models_selection.models import CatalogModel
-from models_selection.runs.execution import run_execute, run_start
+from models_selection.runs.execution import run_execute
+from models_selection.runs.lifecycle import run_start
 from models_selection.runs.metering import call_cost, reservation
 from models_selection.runs.models import Job, StageRun
 from tests.fake_provider import GOOD_KEY, HUGE_USAGE_TOKENS, OVERRUN_OUTPUT_TOKENS

@@ -13,8 +13,7 @@ from django.utils import timezone
 
 from costs.models import BudgetTotal, CostOperation, Hold
 from models_selection.runs import integrations
-from models_selection.runs.execution import run_start
-from models_selection.runs.lifecycle import QUEUED_RESEND_AFTER, run_work
+from models_selection.runs.lifecycle import QUEUED_RESEND_AFTER, run_start, run_work
 from models_selection.runs.models import Job, StageRun
 
 pytestmark = pytest.mark.django_db

@@ -1,10 +1,7 @@
-"""Runs are their own app (label `runs`): the rest of model selection never imports it, its models keep
-their tables, and the rights on runs granted before the move are kept by the migration that moves them."""
+"""Runs are their own app (label `runs`; who may import it: tests/foundation/test_import_rules.py), its
+models keep their tables, and the rights on runs granted before the move are kept by the migration that moves them."""
 
 from __future__ import annotations
-
-import ast
-from pathlib import Path
 
 import pytest
 from django.db import connection
@@ -12,50 +9,8 @@ from django.db.migrations.executor import MigrationExecutor
 
 from models_selection.runs.models import Job, JobDecision, StageRun
 
-ROOT = Path(__file__).resolve().parents[2]
 BEFORE_THE_MOVE = [("models_selection", "0006_job_task_heartbeat"), ("contenttypes", "0002_remove_content_type_name"),
                    ("auth", "0012_alter_user_first_name_max_length")]
-
-
-def _imports(path: Path) -> set[str]:
-    return _imported_names(path.read_text(), package=".".join(path.relative_to(ROOT).with_suffix("").parts[:-1]))
-
-
-def _imported_names(source: str, *, package: str) -> set[str]:
-    """The absolute names a module imports (relative imports resolved against its package)."""
-    names = set()
-    for node in ast.walk(ast.parse(source)):
-        if isinstance(node, ast.Import):
-            names.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            base = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package if node.level else ""
-            module = ".".join(p for p in (base, node.module or "") if p)
-            names.add(module)
-            names.update(f"{module}.{alias.name}" for alias in node.names)
-    return names
-
-
-def test_nothing_of_model_selection_outside_runs_imports_runs():
-    runs = ROOT / "models_selection" / "runs"
-    offenders = {
-        str(path.relative_to(ROOT)): sorted(n for n in _imports(path) if n.startswith("models_selection.runs"))
-        for path in (ROOT / "models_selection").rglob("*.py")
-        if runs not in path.parents
-    }
-    assert {path: names for path, names in offenders.items() if names} == {}
-
-
-def test_preferences_never_import_runs():
-    offenders = [str(p) for p in (ROOT / "preferences").rglob("*.py")
-                 if any(n.startswith("models_selection.runs") for n in _imports(p))]
-    assert offenders == []
-
-
-@pytest.mark.parametrize("source", ["from .runs import selectors", "from .runs.models import Job",
-                                    "import models_selection.runs.api", "from ..runs import views"])
-def test_the_layering_check_sees_every_way_of_importing_runs(source):
-    package = "models_selection.templatetags" if source.startswith("from ..") else "models_selection"
-    assert any(n.startswith("models_selection.runs") for n in _imported_names(source, package=package))
 
 
 def test_the_run_models_belong_to_runs_and_keep_their_tables():

@@ -13,7 +13,8 @@ from django.db import connection
 
 from costs.configuration import configuration_update
 from costs.models import BudgetTotal, CostOperation
-from models_selection.runs.execution import run_execute, run_start
+from models_selection.runs.execution import run_execute
+from models_selection.runs.lifecycle import run_start
 from models_selection.runs.models import Job, StageRun
 from preferences.kinds import KINDS_BY_KEY
 from preferences.services import preference_create
