@@ -103,10 +103,11 @@ def _free_port() -> int:
 def gunicorn(database_url: str, port: int) -> subprocess.Popen:
     server = subprocess.Popen(
         [str(Path(sys.executable).with_name("gunicorn")), "aura_site.wsgi", "-b", f"127.0.0.1:{port}", "-w", "4",
-         "--worker-class", "sync", "--timeout", "30", "--log-level", "warning"],
+         "--worker-class", "sync", "--timeout", "30", "--preload", "--log-level", "warning"],
         cwd=ROOT, env={**os.environ, "DATABASE_URL": database_url}, stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL)
-    # Four workers each import Django; on a busy 2-core machine that alone can take a minute.
+    # The app is loaded once before the workers fork (--preload): four workers each importing Django on a busy
+    # 2-core machine could stay silent past the 30 s worker timeout and be killed and started again, endlessly.
     deadline = time.monotonic() + STARTUP_SECONDS
     while time.monotonic() < deadline:
         if server.poll() is not None:
