@@ -13,7 +13,7 @@ from benchmarks.harness import Harness, api_user_token, main, paired_medians
 def run(h: Harness) -> None:
     from django.test import Client
 
-    from preferences import services
+    from preferences import transfer
     from preferences.models import CustomAudienceProfile
 
     n = h.size("profiles")
@@ -24,7 +24,7 @@ def run(h: Harness) -> None:
     for _ in range(max(1, min(3, h.rounds))):
         CustomAudienceProfile.objects.filter(name__startswith="Imported").delete()
         started = time.perf_counter()
-        services.preferences_import(json_data=document, mode="merge")
+        transfer.preferences_import(json_data=document, mode="merge")
         ours.append(time.perf_counter() - started)
         CustomAudienceProfile.objects.filter(name__startswith="Imported").delete()
         started = time.perf_counter()

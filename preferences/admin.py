@@ -14,7 +14,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from aura_site.errors import DomainError
 
-from . import services
+from . import services, transfer
 from .kinds import KINDS, Kind
 from .models import ActiveSelection
 
@@ -51,6 +51,28 @@ class TagFilter(admin.SimpleListFilter):
         if self.value():
             return queryset.filter(tags__icontains=json.dumps(self.value()))
         return queryset
+
+
+def _set_favorite(model_admin, request, kind: Kind, queryset, *, favorite: bool) -> None:
+    """The favorite actions: mark (or unmark) the selected items; a kind without favorites ignores them."""
+    if not kind.has("is_favorite"):
+        return
+    ids = list(queryset.values_list("pk", flat=True))
+    count = services.preference_set_favorite(kind=kind, item_ids=ids, favorite=favorite)
+    text = f"Marked {count} as favorite." if favorite else f"Removed {count} from favorites."
+    model_admin.message_user(request, text, messages.SUCCESS)
+
+
+def _clone_each(model_admin, request, kind: Kind, queryset) -> None:
+    """The clone action: an editable copy of each selected item; one that cannot be copied is named."""
+    made = 0
+    for obj in queryset:
+        try:
+            services.preference_clone(kind=kind, item_id=obj.pk)
+            made += 1
+        except DomainError as error:
+            model_admin.message_user(request, f"{obj.name}: {error.detail}", messages.ERROR)
+    model_admin.message_user(request, f"Cloned {made} item(s).", messages.SUCCESS)
 
 
 def _admin_for(kind: Kind) -> type[admin.ModelAdmin]:
@@ -90,18 +112,11 @@ def _admin_for(kind: Kind) -> type[admin.ModelAdmin]:
 
         @admin.action(description="Mark selected as favorite", permissions=["change"])
         def mark_favorite(self, request, queryset) -> None:
-            if not kind.has("is_favorite"):
-                return
-            count = services.preference_set_favorite(kind=kind, item_ids=list(queryset.values_list("pk", flat=True)))
-            self.message_user(request, f"Marked {count} as favorite.", messages.SUCCESS)
+            _set_favorite(self, request, kind, queryset, favorite=True)
 
         @admin.action(description="Remove selected from favorites", permissions=["change"])
         def remove_favorite(self, request, queryset) -> None:
-            if not kind.has("is_favorite"):
-                return
-            count = services.preference_set_favorite(kind=kind, item_ids=list(queryset.values_list("pk", flat=True)),
-                                                     favorite=False)
-            self.message_user(request, f"Removed {count} from favorites.", messages.SUCCESS)
+            _set_favorite(self, request, kind, queryset, favorite=False)
 
         @admin.action(description="Delete selected %(verbose_name_plural)s", permissions=["delete"])
         def delete_selected(self, request, queryset):
@@ -117,19 +132,12 @@ def _admin_for(kind: Kind) -> type[admin.ModelAdmin]:
 
         @admin.action(description="Clone selected", permissions=["add"])
         def clone_selected(self, request, queryset) -> None:
-            made = 0
-            for obj in queryset:
-                try:
-                    services.preference_clone(kind=kind, item_id=obj.pk)
-                    made += 1
-                except DomainError as error:
-                    self.message_user(request, f"{obj.name}: {error.detail}", messages.ERROR)
-            self.message_user(request, f"Cloned {made} item(s).", messages.SUCCESS)
+            _clone_each(self, request, kind, queryset)
 
         @admin.action(description="Export selected as JSON", permissions=["view"])
         def export_selected(self, request, queryset) -> HttpResponse:
-            document = {"version": services.EXPORT_VERSION, kind.key: list(kind.wire_rows(queryset))}
-            response = HttpResponse(services.export_json(document, indent=2), content_type="application/json")
+            document = {"version": transfer.EXPORT_VERSION, kind.key: list(kind.wire_rows(queryset))}
+            response = HttpResponse(transfer.export_json(document, indent=2), content_type="application/json")
             response["Content-Disposition"] = f'attachment; filename="{kind.slug}.json"'
             return response
 

@@ -17,7 +17,7 @@ from aura_site.errors import ValidationFailed
 from aura_site.pagination import paginate_rendered
 from aura_site.schemas import READ_ERRORS, WRITE_ERRORS
 
-from . import selectors, services
+from . import checks, selectors, services, transfer
 from .kinds import KINDS, KINDS_BY_KEY, SERVER_FIELDS, Kind
 from .models import ContentFilteringPolicy, CustomPromptTemplate
 from .schemas import (
@@ -117,7 +117,7 @@ def active(request: HttpRequest):
 def check_text(request: HttpRequest, item_id: uuid.UUID, payload: CheckIn):
     """Try a policy on a text: each violation with its rule, term and position."""
     policy = services._get(KINDS_BY_KEY["filteringPolicies"], item_id)
-    return services.policy_check(policy=policy, text=payload.text)
+    return checks.policy_check(policy=policy, text=payload.text)
 
 
 @router.post("/prompt-templates/{item_id}/render", response={200: RenderOut, **READ_ERRORS, 422: WRITE_ERRORS[422]},
@@ -125,7 +125,7 @@ def check_text(request: HttpRequest, item_id: uuid.UUID, payload: CheckIn):
 def render_template(request: HttpRequest, item_id: uuid.UUID, payload: RenderIn):
     """Fill a template's variables."""
     template = services._get(KINDS_BY_KEY["promptTemplates"], item_id)
-    return {"text": services.template_render(template=template, variables=payload.variables)}
+    return {"text": checks.template_render(template=template, variables=payload.variables)}
 
 
 @router.post("/prompt-templates/{item_id}/outcome", response={200: KINDS_BY_KEY["promptTemplates"].out_schema,
@@ -133,7 +133,7 @@ def render_template(request: HttpRequest, item_id: uuid.UUID, payload: RenderIn)
              url_name="template_outcome")
 def record_outcome(request: HttpRequest, item_id: uuid.UUID, payload: OutcomeIn):
     """Count one A/B trial of this template as a success or a failure."""
-    return services.template_record_outcome(template_id=item_id, success=payload.success)
+    return checks.template_record_outcome(template_id=item_id, success=payload.success)
 
 
 @router.get("/prompt-templates/variant-groups/{group}", response={200: VariantGroupOut, **READ_ERRORS},
@@ -156,8 +156,8 @@ def variant_group(request: HttpRequest, group: str = Path(..., max_length=100)):
             tags=["Import/Export"], url_name="export")
 def export(request: HttpRequest):
     """Every preference of every kind and the active selection, as one JSON string."""
-    document = services.preferences_export()
-    return {"json_data": services.export_json(document), "export_date": timezone.now(),
+    document = transfer.preferences_export()
+    return {"json_data": transfer.export_json(document), "export_date": timezone.now(),
             "version": document["version"]}
 
 
@@ -174,7 +174,7 @@ def import_(request: HttpRequest, payload: ImportIn, query: Query[ImportQuery]):
     for kind in KINDS:
         for action in actions:
             require(request.user, kind.model, action)
-    plan = services.preferences_import(json_data=payload.json_data, mode=query.mode, dry_run=query.dryRun)
+    plan = transfer.preferences_import(json_data=payload.json_data, mode=query.mode, dry_run=query.dryRun)
     return {"mode": plan.mode, "dry_run": query.dryRun, "created": plan.created, "updated": plan.updated,
             "removed": plan.removed, "skipped": plan.skipped, "items": plan.items}
 

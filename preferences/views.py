@@ -16,7 +16,7 @@ from aura_site.auth import can
 from aura_site.errors import DomainError, ValidationFailed
 from aura_site.pages import done, partial, require
 
-from . import selectors, services
+from . import checks, selectors, services, transfer
 from .forms import form_class_for, groups_for, has_advanced_mode
 from .kinds import KINDS, KINDS_BY_KEY, KINDS_BY_SLUG, Kind
 from .models import ActiveSelection
@@ -182,7 +182,7 @@ def policy_check(request: HttpRequest, item_id) -> HttpResponse:
     if policy is None:
         raise Http404
     text = request.POST.get("text", "")
-    result = services.policy_check(policy=policy, text=text)
+    result = checks.policy_check(policy=policy, text=text)
     return render(request, "preferences/check_result.html", {"result": result, "segments": _segments(text, result)})
 
 
@@ -209,7 +209,7 @@ def template_preview(request: HttpRequest, item_id) -> HttpResponse:
         raise Http404
     variables = {k[4:]: v for k, v in request.POST.items() if k.startswith("var-")}
     try:
-        rendered, error = services.template_render(template=template, variables=variables), None
+        rendered, error = checks.template_render(template=template, variables=variables), None
     except ValidationFailed as failure:
         rendered, error = None, failure.detail
     return render(request, "preferences/template_preview.html", {"rendered": rendered, "error": error})
@@ -225,8 +225,8 @@ def import_export(request: HttpRequest) -> HttpResponse:
 def export_download(request: HttpRequest) -> HttpResponse:
     for kind in KINDS:
         require(request, kind.model, "view")
-    document = services.preferences_export()
-    response = HttpResponse(services.export_json(document, indent=2), content_type="application/json")
+    document = transfer.preferences_export()
+    response = HttpResponse(transfer.export_json(document, indent=2), content_type="application/json")
     stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
     response["Content-Disposition"] = f'attachment; filename="aura-preferences-{stamp}.json"'
     return response
@@ -249,7 +249,7 @@ def import_run(request: HttpRequest) -> HttpResponse:
         context["error"] = "Choose an export file to import."
     else:
         try:
-            context["plan"] = services.preferences_import(json_data=json_data, mode=mode, dry_run=not confirm)
+            context["plan"] = transfer.preferences_import(json_data=json_data, mode=mode, dry_run=not confirm)
         except DomainError as error:
             context["error"] = error.detail
             context["field_errors"] = error.errors

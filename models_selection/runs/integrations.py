@@ -8,14 +8,14 @@ from pydantic.alias_generators import to_camel
 
 from costs import holds, ledger, pricing
 from costs.models import Hold
-from preferences import services as preference_services
+from preferences import checks as preference_checks
 from preferences.kinds import KINDS_BY_KEY
 from preferences.selectors import active_items
 
 
 def brief_policy_check(*, text: str) -> Any | None:
     """The active filtering policy's verdict on the text (`.allowed`, `.violations`), or None if none."""
-    return preference_services.active_policy_check(text=text)
+    return preference_checks.active_policy_check(text=text)
 
 
 def describe_violation(violation: Any) -> str:
@@ -79,18 +79,18 @@ def preference_instance(*, key: str, values: dict[str, Any]):
 def policy_check_values(*, values: dict[str, Any], text: str):
     """The filtering policy check (as /filtering-policies/{id}/check) of frozen policy values."""
     policy = preference_instance(key="filteringPolicies", values=values)
-    return preference_services.policy_check(policy=policy, text=text)
+    return preference_checks.policy_check(policy=policy, text=text)
 
 
 def template_fill(*, template_text: str, variables: dict[str, Any]) -> str:
     """A prompt template's {{variables}} filled (the same rule as the template preview)."""
     template = preference_kind("promptTemplates").model(template_text=template_text)
-    return preference_services.template_render(template=template, variables=variables)
+    return preference_checks.template_render(template=template, variables=variables)
 
 
 def template_outcome(*, template_id: Any, success: bool) -> None:
     """Count one A/B trial of a stored template."""
-    preference_services.template_record_outcome(template_id=template_id, success=success)
+    preference_checks.template_record_outcome(template_id=template_id, success=success)
 
 
 # --- What runs need from costs ------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from http import HTTPStatus
 import pytest
 from django.test import Client
 
-from preferences import services
+from preferences import checks
 from preferences.kinds import KINDS, KINDS_BY_KEY
 from preferences.models import ContentFilteringPolicy, CustomAudienceProfile
 
@@ -78,10 +78,10 @@ def test_disabled_or_unrestricted_policies_allow_everything_and_say_so(owner_api
 
 
 def test_the_active_policy_check_is_none_until_a_policy_is_selected(owner_api):
-    assert services.active_policy_check(text="beer") is None
+    assert checks.active_policy_check(text="beer") is None
     policy = _policy(owner_api, customBannedWords=["beer"])
     owner_api.post(f"{BASE}/filtering-policies/{policy['id']}/select")
-    assert services.active_policy_check(text="beer").allowed is False
+    assert checks.active_policy_check(text="beer").allowed is False
 
 
 def test_a_template_renders_and_a_missing_variable_is_named(owner_api):
