@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from costs.export_lifecycle import exports_sweep
+from models_selection.probes import probes_sweep
 from models_selection.runs.lifecycle import runs_sweep
-from models_selection.services import probes_sweep
 
 
 def sweep() -> dict:

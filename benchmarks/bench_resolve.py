@@ -10,11 +10,11 @@ def run(h: Harness) -> None:
     from django.test.utils import CaptureQueriesContext
     from django.utils import timezone
 
-    from models_selection import services
+    from models_selection import resolving
     from models_selection.models import ResolutionAudit
 
     def resolve() -> None:
-        services.stages_resolve(project_id="p1", allow_auto_fallback=True)
+        resolving.stages_resolve(project_id="p1", allow_auto_fallback=True)
 
     def grow(total: int) -> None:
         missing = total - ResolutionAudit.objects.count()

@@ -9,7 +9,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from aura_site.admin import ReadOnlyAdmin
 from aura_site.errors import DomainError
 
-from . import services
+from . import connections
 from .models import (
     CatalogModel,
     ModelSelection,
@@ -65,7 +65,7 @@ class ProviderForm(forms.ModelForm):
 
     def clean_base_url(self) -> str:
         try:
-            return services.provider_base_url_clean(self.cleaned_data.get("base_url") or "")
+            return connections.provider_base_url_clean(self.cleaned_data.get("base_url") or "")
         except DomainError as error:
             raise forms.ValidationError(error.errors[0].message if error.errors else error.detail) from None
 
@@ -90,10 +90,10 @@ class ProviderAdmin(SimpleHistoryAdmin):
         url_before = provider_state(stored).base_url if stored else None
         super().save_model(request, obj, form, change)
         if form.cleaned_data.get("remove_api_key"):
-            services.provider_update(name=obj.name, api_key="")
+            connections.provider_update(name=obj.name, api_key="")
         elif form.cleaned_data.get("api_key"):
-            services.provider_update(name=obj.name, api_key=form.cleaned_data["api_key"])
-        elif url_before is not None and services.provider_base_url_changed(name=obj.name, url_before=url_before):
+            connections.provider_update(name=obj.name, api_key=form.cleaned_data["api_key"])
+        elif url_before is not None and connections.provider_base_url_changed(name=obj.name, url_before=url_before):
             # A key belongs to the URL it was saved with; it is never sent to a new one.
             messages.warning(request, f"The base URL of {obj.name} changed, so its stored API key was removed; "
                                       "enter the key again if it belongs to the new URL.")

@@ -15,7 +15,7 @@ from aura_site.errors import ValidationFailed
 from aura_site.pagination import Mapped
 from aura_site.schemas import READ_ERRORS, WRITE_ERRORS, ErrorOut
 
-from . import selectors, services
+from . import connections, probes, resolving, selectors, services
 from .models import CatalogModel, ModelSelection, ProbeResult, Provider, ResolutionAudit, SelectionChange
 from .models import SelectionSettings as SettingsRow
 from .resolver import Resolution, RunOverride
@@ -260,7 +260,7 @@ def _resolutions(resolutions: list[Resolution]) -> list[dict]:
 @router.post("/models/resolve", response={200: ResolveOut, **READ_422}, auth=read_access(ModelSelection))
 def resolve(request: HttpRequest, payload: ResolveIn):
     """Resolve the stages of a hypothetical run without creating one (audited, with no jobId)."""
-    resolutions = services.stages_resolve(
+    resolutions = resolving.stages_resolve(
         stages=payload.stages,
         overrides=_overrides(payload.model_overrides),
         project_id=payload.project_id,
@@ -281,7 +281,7 @@ def resolve(request: HttpRequest, payload: ResolveIn):
 )
 def model_test(request: HttpRequest, payload: ProbeIn):
     """Probe a model against its provider's real API (in a Celery task); the apiKey is used once."""
-    probe = services.probe_start(
+    probe = probes.probe_start(
         provider=payload.provider,
         model_id=payload.model_id,
         user=request.user,
@@ -378,7 +378,7 @@ def providers_get(request: HttpRequest):
 )
 def provider_put(request: HttpRequest, provider: str, payload: ProviderIn):
     """Set baseUrl, apiKey (write-only; "" removes it) and enabled; adds OpenAI-compatible providers."""
-    row = services.provider_update(
+    row = connections.provider_update(
         name=provider,
         base_url=payload.base_url,
         api_key=payload.api_key,

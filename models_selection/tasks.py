@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from . import services
+from . import probes
 from .keys import SEALED_KEY_TTL_SECONDS, key_decrypt, key_encrypt
 
 
@@ -22,5 +22,5 @@ def seal_key(api_key: str | None) -> str:
 def probe_run(probe_id: int, sealed_key: str = "") -> int:
     """Run the probe `probe_id`; `sealed_key` is a request key sealed by `seal_key` (or empty)."""
     api_key = key_decrypt(sealed_key, ttl=SEALED_KEY_TTL_SECONDS) if sealed_key else None
-    services.probe_execute(probe_id=probe_id, api_key=api_key)
+    probes.probe_execute(probe_id=probe_id, api_key=api_key)
     return probe_id

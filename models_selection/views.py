@@ -20,7 +20,7 @@ from aura_site.history import last_change
 from aura_site.pages import done, require
 from aura_site.polling import Poll, attempt_of, poll_next
 
-from . import selectors, services
+from . import probes, selectors, services
 from .models import ModelSelection, ProbeResult, ResolutionAudit, SelectionSettings, Source
 from .stages import STAGE_LABELS, STAGES
 from .tasks import probe_run
@@ -146,7 +146,7 @@ def probe_start(request: HttpRequest) -> HttpResponse:
     require(request, ProbeResult, "add")
     provider, model_id = _split(request.POST.get("model", ""))
     try:
-        probe = services.probe_start(provider=provider, model_id=model_id, user=request.user,
+        probe = probes.probe_start(provider=provider, model_id=model_id, user=request.user,
                                      correlation_id=request.correlation_id)
     except DomainError as error:
         return render(request, "models_selection/probe_status.html", {"error": error.detail})

@@ -8,7 +8,7 @@ from django.db import transaction
 
 from aura_site.errors import Conflict, NotFound, ValidationFailed
 from models_selection.resolver import Alternative, Resolution, RunOverride
-from models_selection.services import stages_resolve
+from models_selection.resolving import stages_resolve
 
 from . import integrations
 from .models import FINAL_JOB_STATUSES, Job, JobDecision, JobStatus

@@ -21,7 +21,8 @@ from django.utils import timezone
 from pydantic import ValidationError
 
 from aura_site.errors import DomainError, PaymentRequired, ValidationFailed
-from models_selection import services as model_services
+from models_selection import connections as model_connections
+from models_selection import resolving as model_resolving
 from models_selection.models import Provider
 from models_selection.resolver import Alternative, ResolutionContext, RunOverride
 from models_selection.selectors import provider_state
@@ -147,7 +148,7 @@ def _available_resolution(state: RunState, stage: str, position: int) -> dict[st
     if why is None:
         return resolution
     overrides = {s: RunOverride.from_dict(o) for s, o in (job.model_overrides or {}).items()}
-    fresh = model_services.stage_resolve(stage=stage, overrides=overrides, project_id=job.project_id or None,
+    fresh = model_resolving.stage_resolve(stage=stage, overrides=overrides, project_id=job.project_id or None,
                                    allow_auto_fallback=job.allow_auto_fallback, job_id=job.id,
                                    correlation_id=job.correlation_id)
     if resolution["is_pinned"] or fresh.is_blocked:
@@ -203,7 +204,7 @@ def _metered_call(state: RunState, row: StageRun, resolution: dict[str, Any], pr
     call = f"the call to {provider_name}:{model_id}"
     try:
         completion = chat(kind=provider.kind, base_url=provider_state(provider).base_url,
-                          api_key=model_services.provider_api_key(provider), model_id=model_id,
+                          api_key=model_connections.provider_api_key(provider), model_id=model_id,
                           messages=prompt.messages,
                           sampling={**prompt.sampling, "max_tokens": reservation.max_tokens},
                           timeout=settings.AURA_RUN_TIMEOUT, max_retries=settings.AURA_RUN_MAX_RETRIES)

@@ -9,7 +9,7 @@ from django.db import transaction
 
 from aura_site.errors import FieldError, ValidationFailed
 from models_selection.resolver import Resolution, RunOverride
-from models_selection.services import stages_resolve
+from models_selection.resolving import stages_resolve
 
 from . import integrations
 from .document import run_preferences

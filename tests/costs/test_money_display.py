@@ -212,10 +212,10 @@ def test_the_caching_suggestion_does_not_read_none():
 
 @pytest.mark.django_db
 def test_explain_names_catalog_prices_in_the_one_format():
-    from models_selection import services as model_services
+    from models_selection import connections as model_connections
     from models_selection.selectors import model_explain
 
-    model_services.provider_update(name="OpenAI", api_key="sk-test")
+    model_connections.provider_update(name="OpenAI", api_key="sk-test")
     Price.objects.filter(provider_name="OpenAI", model_id="gpt-4o").update(
         cost_per_1k_input_tokens=Decimal("1"), cost_per_1k_output_tokens=Decimal("2"))
     reasons = " ".join(model_explain(stage="script", provider="OpenAI", model_id="gpt-4o").reasons)

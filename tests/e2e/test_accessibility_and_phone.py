@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from costs.models import ExportJob
+from models_selection import connections as model_connections
 from models_selection import services as model_services
 from models_selection.models import ProbeResult
 from models_selection.resolver import RunOverride
@@ -34,7 +35,7 @@ def _report(api: ApiClient, job_id: str, n: int, cost: float) -> None:
 
 def _world(owner) -> dict[str, str]:
     """Rows that give every page something to show: selections, a blocked run, spending, alerts."""
-    model_services.provider_update(name="OpenAI", api_key="sk-test")
+    model_connections.provider_update(name="OpenAI", api_key="sk-test")
     model_services.selection_set(scope="Global", stage="", provider="OpenAI", model_id="gpt-4o-mini")
     model_services.selection_set(scope="Stage", stage="script", provider="OpenAI", model_id="gpt-4o", pin=True)
     planning.job_plan(brief="A video about tides", model_overrides={
@@ -117,7 +118,7 @@ def test_after_a_failed_save_focus_moves_to_the_first_field_in_error(page, live_
 def test_the_result_fragments_pass_axe(page, live_server, owner, sign_in, fake_provider):
     from tests.fake_provider import GOOD_KEY
 
-    model_services.provider_update(name="OpenAI", base_url=fake_provider.base_url("openai"), api_key=GOOD_KEY)
+    model_connections.provider_update(name="OpenAI", base_url=fake_provider.base_url("openai"), api_key=GOOD_KEY)
     model_services.selection_set(scope="Stage", stage="script", provider="OpenAI", model_id="gpt-4o")
     sign_in("owner", "owner-pass-123")
     page.goto(f"{live_server.url}/models/")
@@ -136,7 +137,7 @@ def test_the_result_fragments_pass_axe(page, live_server, owner, sign_in, fake_p
 def test_a_double_click_starts_one_probe_and_one_export(page, live_server, owner, sign_in, fake_provider):
     from tests.fake_provider import GOOD_KEY
 
-    model_services.provider_update(name="OpenAI", base_url=fake_provider.base_url("openai"), api_key=GOOD_KEY)
+    model_connections.provider_update(name="OpenAI", base_url=fake_provider.base_url("openai"), api_key=GOOD_KEY)
     model_services.selection_set(scope="Stage", stage="script", provider="OpenAI", model_id="gpt-4o")
     _report(ApiClient(_token_for(owner)), "run-1", 1, 0.5)
     sign_in("owner", "owner-pass-123")

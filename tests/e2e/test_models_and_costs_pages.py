@@ -8,6 +8,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from models_selection import connections as model_connections
 from models_selection import services as model_services
 from models_selection.runs.models import Job
 from tests.conftest import ApiClient, _token_for
@@ -20,7 +21,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def test_a_stage_model_is_set_pinned_and_tested_against_the_provider(page, live_server, owner, sign_in,
                                                                      fake_provider):
-    model_services.provider_update(name="OpenAI", base_url=fake_provider.base_url("openai"), api_key=GOOD_KEY)
+    model_connections.provider_update(name="OpenAI", base_url=fake_provider.base_url("openai"), api_key=GOOD_KEY)
     sign_in("owner", "owner-pass-123")
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Models").click()
     row = page.locator("#stage-script")
@@ -56,7 +57,7 @@ def test_choosing_a_deprecated_model_asks_to_use_it_anyway(page, live_server, ow
     ("cancel", "Cancel the run", "Cancelled"),
 ])
 def test_a_blocked_run_offers_the_four_options(page, live_server, owner, sign_in, option, button, status):
-    model_services.provider_update(name="OpenAI", api_key="sk-test")
+    model_connections.provider_update(name="OpenAI", api_key="sk-test")
     model_services.selection_set(scope="Global", stage="", provider="OpenAI", model_id="gpt-4o-mini")
     sign_in("owner", "owner-pass-123")
     page.goto(f"{live_server.url}/models/")

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from costs.models import Price
-from models_selection import services
+from models_selection import connections
 from models_selection.models import CatalogModel, Provider
 
 ALL_STAGES = ["script", "visual", "narration", "refinement"]
@@ -57,9 +57,9 @@ def _model(
 def world(db):
     """OpenAI and Anthropic have keys, Gemini has none; a handful of models in every state."""
     CatalogModel.objects.all().delete()
-    services.provider_update(name="OpenAI", api_key="sk-openai-test-key-123", enabled=True)
-    services.provider_update(name="Anthropic", api_key="sk-ant-test-key-456", enabled=True)
-    services.provider_update(name="Gemini", api_key="", enabled=True)
+    connections.provider_update(name="OpenAI", api_key="sk-openai-test-key-123", enabled=True)
+    connections.provider_update(name="Anthropic", api_key="sk-ant-test-key-456", enabled=True)
+    connections.provider_update(name="Gemini", api_key="", enabled=True)
     _model("OpenAI", "gpt-4o", "0.0025", "0.01", aliases=["gpt-4o-latest", "gpt-4o-2024-11-20"])
     _model("OpenAI", "gpt-4o-mini", "0.00015", "0.0006", aliases=["gpt-4o-mini-latest"])
     _model("OpenAI", "gpt-4", "0.03", "0.06", is_deprecated=True, replacement="gpt-4.1", context_window=8192)

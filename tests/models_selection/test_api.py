@@ -375,9 +375,9 @@ def test_an_openai_compatible_endpoint_can_be_added(owner_api):
 
 
 def test_the_admin_provider_form_never_shows_the_key(client, owner):
-    from models_selection import services
+    from models_selection import connections
 
-    services.provider_update(name="OpenAI", api_key=SECRET)
+    connections.provider_update(name="OpenAI", api_key=SECRET)
     client.force_login(owner)
     pk = Provider.objects.get(name="OpenAI").pk
 

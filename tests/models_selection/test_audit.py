@@ -7,7 +7,7 @@ from django.contrib.admin.sites import site
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from models_selection import services
+from models_selection import resolving
 from models_selection.models import AppendOnlyError, ModelSelection, ResolutionAudit
 from models_selection.resolver import RunOverride
 
@@ -20,7 +20,7 @@ def test_resolving_four_stages_writes_four_entries_with_source_reasoning_and_cor
     SelectionFactory(scope="Stage", stage="script", provider="OpenAI", model_id="gpt-4o", is_pinned=True)
     SelectionFactory(scope="Global", stage="", provider="Anthropic", model_id="claude-opus-4-5")
 
-    services.stages_resolve(
+    resolving.stages_resolve(
         overrides={"visual": RunOverride("OpenAI", "gpt-9", True)}, job_id="job-1", correlation_id="corr-42"
     )
 
@@ -123,7 +123,7 @@ def test_the_api_has_no_way_to_change_the_audit_log():
 
 def _queries_to_resolve_all_stages(project_id: str) -> int:
     with CaptureQueriesContext(connection) as captured:
-        services.stages_resolve(
+        resolving.stages_resolve(
             project_id=project_id, overrides={"script": RunOverride("OpenAI", "gpt-4o", True)}
         )
     return len(captured)
@@ -154,7 +154,7 @@ def test_resolving_all_stages_takes_the_same_queries_with_10_and_10000_rows(worl
 def test_resolving_all_stages_takes_at_most_four_reads_and_one_insert(world, django_assert_max_num_queries):
     SelectionFactory(scope="Stage", stage="visual", provider="OpenAI", model_id="gpt-4o-mini")
     with CaptureQueriesContext(connection) as captured:
-        services.stages_resolve(project_id="p1")
+        resolving.stages_resolve(project_id="p1")
 
     statements = [q["sql"].split()[0].upper() for q in captured]
     assert statements.count("SELECT") <= 4

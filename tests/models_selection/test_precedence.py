@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from models_selection import services
+from models_selection import connections, resolving
 from models_selection.models import ResolutionAudit, SelectionSettings
 from models_selection.resolver import RunOverride
 
@@ -308,7 +308,7 @@ def _arrange(case: Case) -> tuple[dict[str, RunOverride], str | None]:
 def test_precedence(world, case):
     overrides, project = _arrange(case)
 
-    resolution = services.stage_resolve(
+    resolution = resolving.stage_resolve(
         stage="script",
         overrides=overrides,
         project_id=project,
@@ -369,7 +369,7 @@ def test_pinned_blocks_and_unpinned_falls_through_whatever_the_fallback_setting(
     SelectionFactory(scope="Global", stage="", provider=AVAILABLE[0], model_id=AVAILABLE[1])
     SelectionSettings.objects.update_or_create(pk=1, defaults={"allow_automatic_fallback": fallback})
 
-    resolution = services.stage_resolve(stage="script", overrides=overrides, allow_auto_fallback=fallback)
+    resolution = resolving.stage_resolve(stage="script", overrides=overrides, allow_auto_fallback=fallback)
 
     if available:
         assert (resolution.provider, resolution.model_id) == chosen
@@ -383,7 +383,7 @@ def test_pinned_blocks_and_unpinned_falls_through_whatever_the_fallback_setting(
 
 
 def test_blocked_alternatives_are_ranked_same_provider_first_then_by_price(world):
-    resolution = services.stage_resolve(stage="script", overrides={"script": RunOverride(*RETIRED, True)})
+    resolution = resolving.stage_resolve(stage="script", overrides={"script": RunOverride(*RETIRED, True)})
 
     names = [(a.provider, a.model_id) for a in resolution.alternatives]
     assert names == [
@@ -399,25 +399,25 @@ def test_a_model_that_suits_other_stages_only_is_not_offered(world):
 
     CatalogModel.objects.filter(model_id="gpt-4o-mini").update(stages=["visual"])
 
-    resolution = services.stage_resolve(stage="script", overrides={}, allow_auto_fallback=True)
+    resolution = resolving.stage_resolve(stage="script", overrides={}, allow_auto_fallback=True)
 
     assert resolution.model_id == "claude-haiku-4-5"
 
 
 def test_a_disabled_provider_makes_its_models_unavailable(world):
-    services.provider_update(name="Anthropic", enabled=False)
+    connections.provider_update(name="Anthropic", enabled=False)
 
-    resolution = services.stage_resolve(stage="script", overrides={"script": RunOverride(*AVAILABLE_2, True)})
+    resolution = resolving.stage_resolve(stage="script", overrides={"script": RunOverride(*AVAILABLE_2, True)})
 
     assert resolution.is_blocked
     assert "provider Anthropic is disabled" in resolution.reasoning
 
 
 def test_a_bare_model_id_finds_its_provider_and_an_unknown_one_is_unavailable(world):
-    found = services.stage_resolve(
+    found = resolving.stage_resolve(
         stage="script", overrides={"script": RunOverride(None, "gpt-4o-latest", True)}
     )
-    missing = services.stage_resolve(stage="script", overrides={"script": RunOverride(None, "nope-1", True)})
+    missing = resolving.stage_resolve(stage="script", overrides={"script": RunOverride(None, "nope-1", True)})
 
     assert (found.provider, found.model_id, found.is_blocked) == ("OpenAI", "gpt-4o", False)
     assert (missing.model_id, missing.is_blocked) == ("nope-1", True)
@@ -427,7 +427,7 @@ def test_an_unknown_provider_in_an_override_is_a_validation_error(world):
     from aura_site.errors import ValidationFailed
 
     with pytest.raises(ValidationFailed) as error:
-        services.stage_resolve(stage="script", overrides={"script": RunOverride("Nobody", "x", False)})
+        resolving.stage_resolve(stage="script", overrides={"script": RunOverride("Nobody", "x", False)})
 
     assert error.value.errors[0].field == "modelOverrides.script.provider"
     assert ResolutionAudit.objects.count() == 0

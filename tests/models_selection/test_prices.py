@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from costs.models import Price
-from models_selection import services
+from models_selection import resolving
 from models_selection.selectors import model_explain
 
 from .conftest import set_price
@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 
 
 def _fallback() -> tuple[str, str]:
-    resolution = services.stage_resolve(stage="script", overrides={}, allow_auto_fallback=True)
+    resolution = resolving.stage_resolve(stage="script", overrides={}, allow_auto_fallback=True)
     assert resolution.source == "AutomaticFallback" and not resolution.is_blocked
     return resolution.provider, resolution.model_id
 

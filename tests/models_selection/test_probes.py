@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from models_selection import services
+from models_selection import connections, probes, resolving
 from models_selection.models import CatalogModel, ProbeResult, Provider, ResolutionAudit
 from models_selection.resolver import RunOverride
 
@@ -23,8 +23,8 @@ def pointed(world, fake_provider):
     """Every provider's base URL points at the fake server; Ollama is enabled."""
     for name, kind in KINDS.items():
         # A key belongs to its base URL: moving the URL keeps the key only when it is sent again.
-        key = services.provider_api_key(Provider.objects.get(name=name))
-        services.provider_update(name=name, base_url=fake_provider.base_url(kind), enabled=True,
+        key = connections.provider_api_key(Provider.objects.get(name=name))
+        connections.provider_update(name=name, base_url=fake_provider.base_url(kind), enabled=True,
                                  **({"api_key": key} if key else {}))
     for model_id in ("missing-model", "slow-model", "busy-model"):
         CatalogModel.objects.create(provider="OpenAI", model_id=model_id, stages=["script"])
@@ -93,7 +93,7 @@ def test_failures_give_a_clear_error_and_make_the_model_unavailable(
     assert words in body["errorMessage"].lower()
     row = CatalogModel.objects.get(provider="OpenAI", model_id=model_id)
     assert row.last_probe_ok is False
-    resolution = services.stage_resolve(
+    resolution = resolving.stage_resolve(
         stage="script", overrides={"script": RunOverride("OpenAI", model_id, True)}
     )
     assert resolution.is_blocked
@@ -101,7 +101,7 @@ def test_failures_give_a_clear_error_and_make_the_model_unavailable(
 
 
 def test_a_connection_error_is_reported(world, owner_api):
-    services.provider_update(name="OpenAI", base_url="http://127.0.0.1:9")
+    connections.provider_update(name="OpenAI", base_url="http://127.0.0.1:9")
 
     body = probe(owner_api, "OpenAI", "gpt-4o").json()
 
@@ -117,7 +117,7 @@ def test_a_successful_probe_after_a_failure_makes_the_model_available_again(poin
 
 
 def test_the_stored_key_is_used_when_the_request_has_none(pointed, owner_api):
-    services.provider_update(name="OpenAI", api_key=GOOD_KEY)
+    connections.provider_update(name="OpenAI", api_key=GOOD_KEY)
 
     assert probe(owner_api, "OpenAI", "gpt-4o", api_key=None).json()["isAvailable"] is True
 
@@ -136,7 +136,7 @@ def test_the_request_key_never_appears_in_responses_logs_rows_or_task_results(
     stored_before = Provider.objects.get(name="OpenAI").encrypted_api_key
 
     response = probe(owner_api, "OpenAI", model_id, api_key=secret)
-    services.stage_resolve(stage="script", overrides={"script": RunOverride("OpenAI", model_id, True)})
+    resolving.stage_resolve(stage="script", overrides={"script": RunOverride("OpenAI", model_id, True)})
 
     probe_row = ProbeResult.objects.get()
     stored = [
@@ -157,7 +157,7 @@ def test_the_request_key_never_appears_in_responses_logs_rows_or_task_results(
 def test_the_task_returns_only_the_probe_id_and_carries_the_key_sealed(pointed):
     from models_selection.tasks import probe_run, seal_key
 
-    probe_row = services.probe_start(provider="OpenAI", model_id="gpt-4o")
+    probe_row = probes.probe_start(provider="OpenAI", model_id="gpt-4o")
     sealed = seal_key(BAD_KEY)
 
     result = probe_run.delay(probe_row.pk, sealed)
@@ -172,7 +172,7 @@ def test_a_probe_runs_in_a_real_celery_worker(celery_worker_process, fake_provid
     from tests.conftest import ApiClient, _token_for
 
     owner = django_user_model.objects.create_superuser("probe-owner", "p@example.com", "pw-123456789")
-    services.provider_update(name="OpenAI", base_url=fake_provider.base_url("openai"))
+    connections.provider_update(name="OpenAI", base_url=fake_provider.base_url("openai"))
     api = ApiClient(_token_for(owner))
 
     body = probe(api, "OpenAI", "gpt-4o").json()

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from costs.models import Price
-from models_selection import providers, services
+from models_selection import connections, providers
 from models_selection.models import CatalogModel, Provider, ProviderKind
 from models_selection.providers.base import ProbeRequest, path_segment
 from models_selection.providers.openai_sdk import OpenAISDKProvider, positive_int
@@ -57,7 +57,7 @@ def parrot(parrot_kind, settings):
     row = Provider(name="Parrot", kind="parrot", needs_api_key=parrot_kind.needs_key)
     row.full_clean()  # the registered kind is a valid choice of Provider.kind without a migration
     row.save()
-    services.provider_update(name="Parrot", api_key=GOOD_KEY, enabled=True)
+    connections.provider_update(name="Parrot", api_key=GOOD_KEY, enabled=True)
     CatalogModel.objects.create(provider="Parrot", model_id="parrot-1", stages=ALL_STAGES, aliases=["polly"])
     return row
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 
 from aura_site.errors import ValidationFailed
-from models_selection import services
+from models_selection import resolving
 from models_selection.models import CatalogModel, SelectionSettings
 from models_selection.resolver import Resolution, RunOverride
 from models_selection.runs import decisions, planning
@@ -30,7 +30,7 @@ RETIRED = "retired by the vendor (replacement: claude-opus-4-5)"
 
 
 def _resolve(stage: str = "script", overrides: dict | None = None, **kwargs) -> Resolution:
-    return services.stage_resolve(stage=stage, overrides=overrides, **kwargs)
+    return resolving.stage_resolve(stage=stage, overrides=overrides, **kwargs)
 
 
 def _pairs(resolution: Resolution) -> list[tuple[str, str]]:
@@ -307,13 +307,13 @@ def test_automatic_fallback_with_no_candidate_blocks(world):
 
 def test_the_use_global_defaults_decision_sets_the_other_levels_aside(world):
     SelectionFactory(scope="Stage", stage="script", provider="OpenAI", model_id="gpt-4o", is_pinned=True)
-    resolutions = services.stages_resolve(stages=["script"], global_defaults_only=frozenset({"script"}),
+    resolutions = resolving.stages_resolve(stages=["script"], global_defaults_only=frozenset({"script"}),
                                           overrides={"script": RunOverride("OpenAI", "gpt-4o-mini", pin=True)})
     aside = "Skipped: run override, stage and project levels set aside by the use-global-defaults decision"
     assert resolutions[0].reasoning == (
         f"Blocked: no model selected; set one or enable automatic fallback. {aside}; no global default.")
     SelectionFactory(scope="Global", stage="", provider="Anthropic", model_id="claude-opus-4-5")
-    resolutions = services.stages_resolve(stages=["script"], global_defaults_only=frozenset({"script"}))
+    resolutions = resolving.stages_resolve(stages=["script"], global_defaults_only=frozenset({"script"}))
     assert (resolutions[0].source, resolutions[0].model_id) == ("GlobalDefault", "claude-opus-4-5")
     assert resolutions[0].reasoning == f"Using global default: claude-opus-4-5. {aside}."
 

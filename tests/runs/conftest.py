@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from costs import pricing
-from models_selection import services
+from models_selection import connections, services
 from models_selection.models import CatalogModel
 
 STAGES = ["script", "visual", "narration", "refinement"]
@@ -56,7 +56,7 @@ def run_world(db, fake_provider):
 def configure_run_world(fake_provider):
     """Point every provider at the fake server, add the fake models with prices, select one per stage."""
     for name, kind in (("OpenAI", "openai"), ("Anthropic", "anthropic"), ("Gemini", "gemini"), ("Ollama", "ollama")):
-        services.provider_update(name=name, base_url=fake_provider.base_url(kind),
+        connections.provider_update(name=name, base_url=fake_provider.base_url(kind),
                                  api_key="sk-good" if name != "Ollama" else None, enabled=True)
     for (provider, model), prices in PRICES.items():
         CatalogModel.objects.update_or_create(provider=provider, model_id=model, defaults={"stages": STAGES})

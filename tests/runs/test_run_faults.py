@@ -14,7 +14,7 @@ import pytest
 from costs.configuration import configuration_update
 from costs.models import Alert, BudgetTotal, CostOperation, Hold
 from costs.webhooks import webhook_create
-from models_selection import services
+from models_selection import connections, services
 from models_selection.models import CatalogModel
 from models_selection.runs.execution import run_execute
 from models_selection.runs.lifecycle import run_start
@@ -279,7 +279,7 @@ def test_a_provider_name_rebound_to_a_private_address_never_receives_the_key(
     settings.AURA_ALLOW_PRIVATE_PROVIDER_URLS = False
     real_url = run_world.base_url(kind)
     rebound_url = real_url.replace("127.0.0.1", REBINDING_HOST)
-    services.provider_update(name=provider, base_url=rebound_url, api_key=GOOD_KEY, enabled=True)
+    connections.provider_update(name=provider, base_url=rebound_url, api_key=GOOD_KEY, enabled=True)
     services.selection_set(scope="Stage", stage="script", provider=provider, model_id=model)
     lookups = rebinding_dns()
 

@@ -200,9 +200,9 @@ def test_a_blocked_run_without_an_alternative_does_not_offer_apply_recommended(o
 
 
 def test_a_blocked_run_with_an_alternative_offers_apply_recommended(owner, owner_api):
-    from models_selection import services as model_services
+    from models_selection import connections as model_connections
 
-    model_services.provider_update(name="OpenAI", api_key="sk-test")
+    model_connections.provider_update(name="OpenAI", api_key="sk-test")
     job_id = _blocked_job(owner_api)
     html = _client(owner).get(f"/models/jobs/{job_id}/").content.decode()
     assert 'value="apply-recommended"' in html and "Alternative for Script Generation" in html
