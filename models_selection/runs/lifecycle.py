@@ -29,7 +29,8 @@ from aura_site.errors import Conflict, NotFound, ServiceUnavailable
 from aura_site.heartbeat import heartbeat
 
 from . import integrations
-from .execution import run_execute, run_give_up
+from .ending import run_give_up
+from .execution import run_execute
 from .models import Job, JobStatus, StageRun
 
 logger = logging.getLogger(__name__)

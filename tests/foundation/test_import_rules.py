@@ -37,7 +37,7 @@ ALLOWED_INNER_IMPORTS = {
     ("models_selection/providers/base.py", "chat", "openai"),
     ("models_selection/providers/openai_sdk.py", "complete", "openai"),
     ("models_selection/providers/openai_sdk.py", "complete", "openai.types.chat"),
-    ("models_selection/runs/execution.py", "quality_verdict", "textstat"),
+    ("models_selection/runs/review.py", "quality_verdict", "textstat"),
 }
 
 

@@ -7,7 +7,7 @@ import copy
 import pytest
 
 from models_selection.runs import prompts
-from models_selection.runs.execution import parse_scores, quality_verdict
+from models_selection.runs.review import parse_scores, quality_verdict
 
 BRIEF = "Why the sky is blue"
 
