@@ -36,6 +36,36 @@ def _resolution_from_dict(data: dict[str, Any]) -> Resolution:
     )
 
 
+def _apply_recommended(
+    blocked: dict[str, Resolution],
+    choices: dict[str, tuple[str, str]] | None,
+    overrides: dict[str, RunOverride],
+) -> dict[str, dict[str, str]]:
+    """Pin each blocked stage to its chosen (or first) recommended alternative in `overrides`; what was applied."""
+    applied: dict[str, dict[str, str]] = {}
+    for stage in choices or {}:
+        if stage not in blocked:
+            raise ValidationFailed.on(f"choices.{stage}", "this stage is not blocked")
+    for stage, resolution in blocked.items():
+        offered = {(a.provider.lower(), a.model_id.lower()): a for a in resolution.alternatives}
+        if choices and stage in choices:
+            provider, model_id = choices[stage]
+            chosen = offered.get((provider.lower(), model_id.lower()))
+            if chosen is None:
+                raise ValidationFailed.on(
+                    f"choices.{stage}",
+                    f"{provider}:{model_id} is not one of the recommended alternatives for this stage",
+                )
+        elif resolution.alternatives:
+            chosen = resolution.alternatives[0]
+        else:
+            raise ValidationFailed.on(f"choices.{stage}", "no recommended alternative is available")
+        # The user chose this model for this run: pin it so it is never swapped in turn.
+        overrides[stage] = RunOverride(chosen.provider, chosen.model_id, True)
+        applied[stage] = {"provider": chosen.provider, "modelId": chosen.model_id}
+    return applied
+
+
 @transaction.atomic
 def job_decide(
     *,
@@ -75,26 +105,7 @@ def job_decide(
     global_only: frozenset[str] = frozenset()
     applied: dict[str, dict[str, str]] = {}
     if decision == "apply-recommended":
-        for stage in choices or {}:
-            if stage not in blocked:
-                raise ValidationFailed.on(f"choices.{stage}", "this stage is not blocked")
-        for stage, resolution in blocked.items():
-            offered = {(a.provider.lower(), a.model_id.lower()): a for a in resolution.alternatives}
-            if choices and stage in choices:
-                provider, model_id = choices[stage]
-                chosen = offered.get((provider.lower(), model_id.lower()))
-                if chosen is None:
-                    raise ValidationFailed.on(
-                        f"choices.{stage}",
-                        f"{provider}:{model_id} is not one of the recommended alternatives for this stage",
-                    )
-            elif resolution.alternatives:
-                chosen = resolution.alternatives[0]
-            else:
-                raise ValidationFailed.on(f"choices.{stage}", "no recommended alternative is available")
-            # The user chose this model for this run: pin it so it is never swapped in turn.
-            overrides[stage] = RunOverride(chosen.provider, chosen.model_id, True)
-            applied[stage] = {"provider": chosen.provider, "modelId": chosen.model_id}
+        applied = _apply_recommended(blocked, choices, overrides)
         job.model_overrides = {stage: o.as_dict() for stage, o in overrides.items()}
     elif decision == "use-global-defaults":
         global_only = frozenset(blocked)
