@@ -16,7 +16,7 @@ from aura_site.errors import ValidationFailed
 from aura_site.pagination import Mapped
 from aura_site.schemas import READ_ERRORS, WRITE_ERRORS, ErrorOut
 
-from . import resolving, selectors, services
+from . import explaining, resolving, selectors, services
 from .models import CatalogModel, ModelSelection, Provider, ResolutionAudit, SelectionChange
 from .models import SelectionSettings as SettingsRow
 from .providers_api import router as providers_router
@@ -276,7 +276,7 @@ def explain(request: HttpRequest, payload: ExplainIn):
     """Compare a model with the recommended one for a stage, in plain words."""
     if not Provider.objects.filter(name__iexact=payload.provider).exists():
         raise ValidationFailed.on("provider", f"unknown provider {payload.provider!r}")
-    result = selectors.model_explain(
+    result = explaining.model_explain(
         stage=payload.stage, provider=payload.provider, model_id=payload.model_id
     )
 

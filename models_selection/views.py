@@ -20,7 +20,7 @@ from aura_site.history import last_change
 from aura_site.pages import done, require
 from aura_site.polling import Poll, attempt_of, poll_next
 
-from . import probes, selectors, services
+from . import explaining, probes, selectors, services
 from .models import ModelSelection, ProbeResult, ResolutionAudit, SelectionSettings, Source
 from .stages import STAGE_LABELS, STAGES
 from .tasks import probe_run
@@ -179,7 +179,7 @@ def explain(request: HttpRequest) -> HttpResponse:
     require(request, ModelSelection, "view")
     provider, model_id = _split(request.POST.get("model", ""))
     try:
-        explanation = selectors.model_explain(stage=request.POST.get("stage") or "script", provider=provider,
+        explanation = explaining.model_explain(stage=request.POST.get("stage") or "script", provider=provider,
                                               model_id=model_id)
     except DomainError as error:
         return render(request, "models_selection/explain.html", {"error": error.detail})

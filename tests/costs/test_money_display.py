@@ -213,7 +213,7 @@ def test_the_caching_suggestion_does_not_read_none():
 @pytest.mark.django_db
 def test_explain_names_catalog_prices_in_the_one_format():
     from models_selection import connections as model_connections
-    from models_selection.selectors import model_explain
+    from models_selection.explaining import model_explain
 
     model_connections.provider_update(name="OpenAI", api_key="sk-test")
     Price.objects.filter(provider_name="OpenAI", model_id="gpt-4o").update(

@@ -8,7 +8,7 @@ import pytest
 
 from costs.models import Price
 from models_selection import resolving
-from models_selection.selectors import model_explain
+from models_selection.explaining import model_explain
 
 from .conftest import set_price
 
