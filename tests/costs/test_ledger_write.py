@@ -142,8 +142,8 @@ def test_thirty_two_threads_hold_a_hard_budget_exactly_and_count_a_shared_key_on
     with ThreadPoolExecutor(max_workers=8) as pool:
         outcomes_more = list(pool.map(lambda i: record(100 + i), range(8)))
     assert outcomes_more.count("ok") == 1 and outcomes_more.count("refused") == 7
-    ledger = sum(CostOperation.objects.values_list("cost", flat=True), Decimal(0))
-    assert ledger == Decimal("99.00") == BudgetTotal.objects.get(scope="overall").spent
+    recorded = sum(CostOperation.objects.values_list("cost", flat=True), Decimal(0))
+    assert recorded == Decimal("99.00") == BudgetTotal.objects.get(scope="overall").spent
     assert CostOperation.objects.filter(idempotency_key="shared").count() == 1
     providers = BudgetTotal.objects.filter(scope="provider")
     assert sum(t.spent for t in providers) == Decimal("99.00")
